@@ -1,0 +1,35 @@
+import type { Request, RequestHandler } from 'express';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import type { JobStore } from '../shared/job-store.js';
+import type { BlobStore } from '../shared/storage.js';
+import type { ModelCatalog } from '../shared/model-catalog.js';
+import type { Metrics } from '../shared/metrics.js';
+import type { Heartbeats } from '../shared/heartbeats.js';
+import type { JobWaiter } from './job-waiter.js';
+import type { SubmitDeps } from './use-cases/submit-job.js';
+import type { CancelDeps } from './use-cases/cancel-job.js';
+
+/** Everything the routes need, built once by the composition root (api/main.ts or a test). */
+export interface ApiContext {
+  config: Readonly<Config>;
+  logger: Logger;
+  redis: Redis;
+  queue: Queue;
+  jobs: JobStore;
+  blobs: BlobStore;
+  models: ModelCatalog;
+  metrics: Metrics;
+  heartbeats: Heartbeats;
+  waiter: JobWaiter;
+  submit: SubmitDeps;
+  cancel: CancelDeps;
+  /** multer for single-image forms (`image` or `file`). */
+  upload: RequestHandler;
+  /** Idempotency scope of a request: the API key's id when auth is on, else one shared scope. */
+  scopeOf: (req: Request) => string;
+  /** Throws 400 `invalid_webhook_url` for a URL that may not be called. */
+  validateWebhookUrl: (url: string) => Promise<void>;
+}

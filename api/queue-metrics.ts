@@ -1,0 +1,71 @@
+import client from 'prom-client';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Metrics } from '../shared/metrics.js';
+import type { Heartbeats } from '../shared/heartbeats.js';
+
+const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'] as const;
+
+/**
+ * Gauges read from Redis at scrape time (queue depth, oldest waiting job, live workers, Redis itself), so they
+ * are right whichever API replica is scraped. A scrape during a Redis outage reports redis_up 0 instead of failing.
+ */
+export function registerQueueMetrics(metrics: Metrics, queues: Queue[], redis: Redis, heartbeats: Heartbeats, models: string[]) {
+  const registers = [metrics.registry];
+  new client.Gauge({
+    name: 'inferq_queue_jobs',
+    help: 'Jobs in each queue by BullMQ state',
+    labelNames: ['queue', 'state'],
+    registers,
+    async collect() {
+      for (const q of queues) {
+        const counts = await q.getJobCounts(...STATES).catch(() => null);
+        if (counts) for (const s of STATES) this.set({ queue: q.name, state: s }, counts[s] ?? 0);
+      }
+    },
+  });
+  new client.Gauge({
+    name: 'inferq_queue_oldest_waiting_seconds',
+    help: 'Age of the oldest job waiting for a worker (0 when none waits)',
+    labelNames: ['queue'],
+    registers,
+    async collect() {
+      for (const q of queues) {
+        const age = await oldestWaitingAge(q).catch(() => null);
+        if (age !== null) this.set({ queue: q.name }, age);
+      }
+    },
+  });
+  new client.Gauge({
+    name: 'inferq_workers_alive',
+    help: 'Worker processes that reported a heartbeat within the TTL, per model',
+    labelNames: ['model'],
+    registers,
+    async collect() {
+      for (const m of models) {
+        const n = await heartbeats.alive(m).catch(() => null);
+        if (n !== null) this.set({ model: m }, n);
+      }
+    },
+  });
+  new client.Gauge({
+    name: 'inferq_redis_up',
+    help: '1 when Redis answered a PING at scrape time',
+    registers,
+    async collect() {
+      this.set(await redis.ping().then(() => 1, () => 0));
+    },
+  });
+}
+
+/** Age of the oldest job waiting: both ends of the wait list and of the prioritized set (order differs by type). */
+async function oldestWaitingAge(q: Queue): Promise<number> {
+  const ends = await Promise.all([
+    q.getJobs(['wait'], 0, 0, true),
+    q.getJobs(['wait'], 0, 0, false),
+    q.getJobs(['prioritized'], 0, 0, true),
+    q.getJobs(['prioritized'], 0, 0, false),
+  ]);
+  const stamps = ends.flat().map((j) => j?.timestamp).filter((t): t is number => typeof t === 'number');
+  return stamps.length ? Math.max(0, (Date.now() - Math.min(...stamps)) / 1000) : 0;
+}

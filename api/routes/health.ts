@@ -1,0 +1,29 @@
+import { Router } from 'express';
+import type { ApiContext } from '../context.js';
+
+export function healthRouter(ctx: ApiContext): Router {
+  const r = Router();
+  // Liveness: the process answers. Never touches Redis, so a Redis outage does not get the API restarted.
+  r.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  // Readiness: Redis answers and a worker for the default model reported in recently.
+  r.get('/ready', async (_req, res) => {
+    const reasons: string[] = [];
+    let workers = 0;
+    try {
+      await ctx.redis.ping();
+      workers = await ctx.heartbeats.alive(ctx.models.defaultName);
+      if (workers === 0) reasons.push(`no live worker for model ${ctx.models.defaultName}`);
+    } catch {
+      reasons.push('redis unreachable');
+    }
+    if (reasons.length) {
+      res.setHeader('Retry-After', '1');
+      res.status(503).json({ status: 'not_ready', reasons, error: { code: 'not_ready', message: reasons.join('; ') } });
+      return;
+    }
+    res.json({ status: 'ready', workers });
+  });
+  return r;
+}

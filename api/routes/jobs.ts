@@ -1,0 +1,81 @@
+import { Router, type Request, type Response } from 'express';
+import { parseJobFields } from '../job-fields.js';
+import { discardUploads, uploadedFiles, type UploadedImage } from '../middleware/upload.js';
+import { submitJob } from '../use-cases/submit-job.js';
+import { cancelJob } from '../use-cases/cancel-job.js';
+import { preferWait } from '../job-waiter.js';
+import { AppError, notFound } from '../../shared/errors.js';
+import { isValidId } from '../../shared/ids.js';
+import type { ApiContext } from '../context.js';
+import type { JobView } from '../../shared/job-types.js';
+
+/** The image of a single-image form: field `image`, or `file` as the classic model APIs name it. */
+export function singleImage(req: Request): UploadedImage {
+  const files = uploadedFiles(req);
+  if (files.length === 0) throw new AppError('missing_image', 400, 'send the image as multipart field "image" (or "file")');
+  if (files.length > 1) throw new AppError('too_many_files', 400, 'send exactly one image');
+  return files[0]!;
+}
+
+/** Runs a submission and guarantees that the request's temp files are gone whatever happens. */
+export async function acceptImage(ctx: ApiContext, req: Request): Promise<{ job: JobView; created: boolean }> {
+  const files = uploadedFiles(req);
+  try {
+    const image = singleImage(req);
+    const fields = parseJobFields(req.body);
+    const idempotencyKey = req.get('idempotency-key');
+    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
+      throw new AppError('invalid_field', 400, 'Idempotency-Key must be 1 to 255 characters');
+    }
+    if (fields.webhookUrl) await ctx.validateWebhookUrl(fields.webhookUrl);
+    return await submitJob(ctx.submit, { image, fields, requestId: req.id, idempotencyKey, scope: ctx.scopeOf(req) });
+  } finally {
+    await discardUploads(files);
+  }
+}
+
+export async function loadJob(ctx: ApiContext, id: string): Promise<JobView> {
+  if (!isValidId(id, 'job')) throw notFound(`no job ${id}`);
+  const stored = await ctx.jobs.get(id);
+  if (!stored) throw notFound(`no job ${id}`);
+  return stored.view;
+}
+
+/** Holds the response until the job ends or `seconds` pass (client disconnects end the wait early). */
+export async function waitForEnd(ctx: ApiContext, req: Request, res: Response, id: string, seconds: number): Promise<boolean> {
+  const abort = new AbortController();
+  res.on('close', () => abort.abort());
+  const status = await ctx.waiter.wait(id, seconds * 1000, async () => (await ctx.jobs.get(id))?.view.status ?? null, abort.signal);
+  return status !== null;
+}
+
+export function jobsRouter(ctx: ApiContext): Router {
+  const r = Router();
+
+  r.post('/v1/jobs', ctx.upload, async (req, res) => {
+    const { job } = await acceptImage(ctx, req);
+    res.setHeader('Location', `/v1/jobs/${job.id}`);
+    const wait = preferWait(req.get('prefer'), ctx.config.http.maxWaitSeconds);
+    if (wait !== null) {
+      res.setHeader('Preference-Applied', `wait=${wait}`);
+      if (await waitForEnd(ctx, req, res, job.id, wait)) {
+        res.status(200).json(await loadJob(ctx, job.id));
+        return;
+      }
+      res.status(202).json(await loadJob(ctx, job.id));
+      return;
+    }
+    res.status(202).json(job);
+  });
+
+  r.get('/v1/jobs/:id', async (req, res) => {
+    res.json(await loadJob(ctx, req.params.id));
+  });
+
+  r.post('/v1/jobs/:id/cancel', async (req, res) => {
+    if (!isValidId(req.params.id, 'job')) throw notFound(`no job ${req.params.id}`);
+    res.json(await cancelJob(ctx.cancel, req.params.id));
+  });
+
+  return r;
+}

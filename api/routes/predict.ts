@@ -1,0 +1,29 @@
+import { Router } from 'express';
+import { acceptImage, loadJob, waitForEnd } from './jobs.js';
+import { AppError } from '../../shared/errors.js';
+import type { ApiContext } from '../context.js';
+
+// How a failed job's error code maps to HTTP for clients of the synchronous endpoint.
+const FAILURE_STATUS: Record<string, number> = { invalid_image: 422, image_too_large: 422 };
+
+/**
+ * The classic synchronous endpoint: the same form as `POST /v1/jobs`, always waits. A client of a plain model
+ * API moves over unchanged; a wait that runs out is 504 naming the job id, so the client can poll it.
+ */
+export function predictRouter(ctx: ApiContext): Router {
+  const r = Router();
+  r.post('/predict', ctx.upload, async (req, res) => {
+    const { job } = await acceptImage(ctx, req);
+    const seconds = ctx.config.http.predictTimeoutSeconds;
+    if (!(await waitForEnd(ctx, req, res, job.id, seconds))) {
+      throw new AppError('timeout', 504, `no result within ${seconds} s; poll /v1/jobs/${job.id}`, { job_id: job.id });
+    }
+    const done = await loadJob(ctx, job.id);
+    if (done.status !== 'succeeded') {
+      const code = done.error?.code ?? 'job_' + done.status;
+      throw new AppError(code, FAILURE_STATUS[code] ?? 500, done.error?.message ?? `the job ${done.status}`, { job_id: job.id });
+    }
+    res.json({ predictions: done.result?.predictions ?? [], model: done.model, job_id: done.id, timings: done.timings });
+  });
+  return r;
+}

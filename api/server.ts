@@ -1,0 +1,83 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
+import type { Config } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import { createRedis, waitForRedis, warnUnlessNoEviction } from '../shared/redis.js';
+import { JobStore } from '../shared/job-store.js';
+import { FsBlobStore } from '../shared/storage.js';
+import { ModelCatalog } from '../shared/model-catalog.js';
+import { createMetrics } from '../shared/metrics.js';
+import { Heartbeats } from '../shared/heartbeats.js';
+import { QUEUES } from '../shared/queues.js';
+import { Closers } from '../shared/shutdown.js';
+import { JobWaiter } from './job-waiter.js';
+import { IdempotencyStore } from './idempotency.js';
+import { uploadMiddleware } from './middleware/upload.js';
+import { registerQueueMetrics } from './queue-metrics.js';
+import { checkWebhookUrl } from './webhook-url.js';
+import { createApp } from './app.js';
+import type { ApiContext } from './context.js';
+
+export interface RunningApi {
+  url: string;
+  ctx: ApiContext;
+  close: () => Promise<boolean>;
+}
+
+/** The API's composition root: config → redis → stores → app → listen; closers run in reverse. */
+export async function startApi(config: Readonly<Config>, logger: Logger): Promise<RunningApi> {
+  if (!config.redis.url) throw new Error('REDIS_URL is required to run the API on its own (npm start embeds one)');
+  const closers = new Closers();
+  const redis = createRedis(config.redis.url, 'producer', logger);
+  closers.add('redis', () => redis.quit().catch(() => redis.disconnect()));
+  // The producer connection fails fast, so wait for it once at boot rather than failing the first requests.
+  await waitForRedis(redis, 30_000);
+  await warnUnlessNoEviction(redis, logger);
+  const subscriber = createRedis(config.redis.url, 'subscriber', logger);
+  closers.add('subscriber', () => subscriber.quit().catch(() => subscriber.disconnect()));
+
+  const models = ModelCatalog.fromConfig(config);
+  const blobs = await new FsBlobStore(config.uploads.dir).init();
+  const jobs = new JobStore(redis, config.redis.prefix, config.retentionSeconds);
+  const queue = new Queue(QUEUES.inference, {
+    connection: redis,
+    prefix: config.redis.prefix,
+    defaultJobOptions: {
+      attempts: config.worker.attempts,
+      backoff: { type: 'exponential', delay: 1_000 },
+      // Our job record keeps the result; BullMQ's copies are only for the admin UI, so keep few.
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: config.retentionSeconds, count: 10_000 },
+    },
+  });
+  closers.add('queue', () => queue.close());
+  const metrics = createMetrics('api');
+  const heartbeats = new Heartbeats(redis, config.redis.prefix, config.worker.heartbeatTtlSeconds);
+  registerQueueMetrics(metrics, [queue], redis, heartbeats, models.list().map((m) => m.name));
+  const waiter = new JobWaiter(subscriber, jobs.channel);
+  await waiter.start();
+  const idempotency = new IdempotencyStore(redis, config.redis.prefix);
+
+  const ctx: ApiContext = {
+    config, logger, redis, queue, jobs, blobs, models, metrics, heartbeats, waiter,
+    submit: { jobs, blobs, queue, models, idempotency, metrics, maxPixels: config.uploads.maxPixels },
+    cancel: { jobs, blobs, queue, metrics },
+    upload: uploadMiddleware(blobs, { maxBytes: config.uploads.maxBytes, maxFiles: 1, fileFields: ['image', 'file'] }),
+    scopeOf: () => 'public',
+    validateWebhookUrl: (url) => checkWebhookUrl(url),
+  };
+  const server = http.createServer(createApp(ctx));
+  // Uploads of 10 MiB over slow links are fine; a client that sends nothing for this long is not.
+  server.requestTimeout = 120_000;
+  server.headersTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(config.http.port, config.http.host, resolve));
+  closers.add('http', () => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  }));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  logger.info({ url, models: models.list().map((m) => m.name) }, 'api listening');
+  return { url, ctx, close: () => closers.closeAll(10_000, logger) };
+}

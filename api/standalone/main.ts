@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../shared/config.js';
+import { createLogger } from '../../shared/logger.js';
+import { loadManifest } from '../../shared/model-manifest.js';
+import { ensureModelFiles } from '../../models/fetch-models.js';
+import { redisAnswers, startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
+
+/**
+ * `npm start`: the whole service on one machine. Uses REDIS_URL, else a Redis on 127.0.0.1:6379, else starts
+ * its own; fetches missing model files; then runs the API and one worker as child processes (two processes
+ * use two cores better than one), restarts a worker that dies, and stops everything on SIGINT/SIGTERM.
+ */
+const config = loadConfig();
+const logger = createLogger(config.logLevel, { role: 'launcher' });
+const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+const entry = (rel: string) => fileURLToPath(new URL(`${rel}.${ext}`, import.meta.url));
+
+let redis: EmbeddedRedis | null = null;
+let stopping = false;
+const children = new Map<string, ChildProcess>();
+
+async function main() {
+  const manifest = loadManifest(config.models.manifest);
+  await ensureModelFiles({ manifest, names: config.models.served, modelsDir: config.models.dir, mirror: config.models.mirror, log: (m) => logger.info(m) });
+
+  let redisUrl = config.redis.url;
+  if (!redisUrl && (await redisAnswers('redis://127.0.0.1:6379', 500))) redisUrl = 'redis://127.0.0.1:6379';
+  if (!redisUrl) {
+    redis = await startEmbeddedRedis(config.dataDir);
+    redisUrl = redis.url;
+    logger.info({ url: redisUrl, data: config.dataDir }, 'started an embedded redis-server');
+  } else {
+    logger.info({ url: redisUrl.replace(/\/\/[^@]*@/, '//***@') }, 'using redis');
+  }
+  const env = { ...process.env, REDIS_URL: redisUrl };
+  run('api', entry('../main'), env, false);
+  run('worker', entry('../../worker/main'), env, true);
+}
+
+function run(name: string, file: string, env: NodeJS.ProcessEnv, restart: boolean, attempt = 0) {
+  const child = spawn(process.execPath, [...process.execArgv, file], { env, stdio: 'inherit' });
+  children.set(name, child);
+  const startedAt = Date.now();
+  child.on('exit', (code, signal) => {
+    children.delete(name);
+    if (stopping) return;
+    logger.error({ child: name, code, signal }, 'child process exited');
+    if (!restart) return void shutdown(1);
+    // A worker that keeps dying right after start would spin: back off up to 30 s.
+    const next = Date.now() - startedAt > 60_000 ? 0 : attempt + 1;
+    setTimeout(() => run(name, file, env, restart, next), Math.min(30_000, 500 * 2 ** next));
+  });
+}
+
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all(
+    [...children.values()].map(
+      (c) => new Promise<void>((resolve) => {
+        c.once('exit', () => resolve());
+        c.kill('SIGTERM');
+      }),
+    ),
+  );
+  await redis?.stop();
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+main().catch(async (err) => {
+  logger.fatal({ err: err instanceof Error ? err.message : err }, 'inferq failed to start');
+  await shutdown(1);
+});

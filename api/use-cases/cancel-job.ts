@@ -1,0 +1,44 @@
+import type { Queue } from 'bullmq';
+import { AppError, notFound } from '../../shared/errors.js';
+import type { JobStore } from '../../shared/job-store.js';
+import type { BlobStore } from '../../shared/storage.js';
+import type { Metrics } from '../../shared/metrics.js';
+import type { JobView } from '../../shared/job-types.js';
+
+export interface CancelDeps {
+  jobs: JobStore;
+  blobs: BlobStore;
+  queue: Queue;
+  metrics: Metrics;
+  /** Told about a job that was canceled (webhooks, batch counts). */
+  onCanceled?: (job: JobView) => Promise<void>;
+}
+
+const notCancelable = (status: string) =>
+  new AppError('not_cancelable', 409, `the job is ${status}; only queued jobs can be canceled`);
+
+/**
+ * Cancels a job that no worker has started. BullMQ refuses to remove a job whose lock a worker holds, which is
+ * what makes "not started" exact: either the removal wins and no worker will ever run it, or a worker has it.
+ */
+export async function cancelJob(deps: CancelDeps, id: string): Promise<JobView> {
+  const stored = await deps.jobs.get(id);
+  if (!stored) throw notFound(`no job ${id}`);
+  if (stored.view.status !== 'queued') throw notCancelable(stored.view.status);
+  const queued = await deps.queue.getJob(id);
+  if (queued) {
+    try {
+      await queued.remove();
+    } catch {
+      throw notCancelable('processing');
+    }
+  }
+  const r = await deps.jobs.cancel(id, new Date().toISOString());
+  if (r === 'missing') throw notFound(`no job ${id}`);
+  if (r !== 'ok') throw notCancelable(r);
+  await deps.blobs.delete(stored.blobKey);
+  deps.metrics.jobsFinished.inc({ model: stored.view.model.name, status: 'canceled' });
+  const after = (await deps.jobs.get(id))!.view;
+  await deps.onCanceled?.(after);
+  return after;
+}

@@ -1,0 +1,94 @@
+import type { Queue } from 'bullmq';
+import type { JobFields } from '../job-fields.js';
+import type { UploadedImage } from '../middleware/upload.js';
+import { inspectImage } from '../image-header.js';
+import { AppError } from '../../shared/errors.js';
+import { newJobId } from '../../shared/ids.js';
+import { IdempotencyStore } from '../idempotency.js';
+import type { JobStore } from '../../shared/job-store.js';
+import type { BlobStore } from '../../shared/storage.js';
+import type { ModelCatalog } from '../../shared/model-catalog.js';
+import type { Metrics } from '../../shared/metrics.js';
+import { toBullPriority, type InferencePayload } from '../../shared/queues.js';
+import type { JobView } from '../../shared/job-types.js';
+
+export interface SubmitDeps {
+  jobs: JobStore;
+  blobs: BlobStore;
+  queue: Queue<InferencePayload>;
+  models: ModelCatalog;
+  idempotency: IdempotencyStore;
+  metrics: Metrics;
+  maxPixels: number;
+  /** Called before anything is written; throws 503 when the queue is over its high-water mark. */
+  admit?: () => Promise<void>;
+}
+
+export interface SubmitRequest {
+  image: UploadedImage;
+  fields: JobFields;
+  requestId: string;
+  idempotencyKey?: string;
+  /** Idempotency keys are scoped to this (the API key's id when auth is on). */
+  scope: string;
+  batchId?: string;
+}
+
+/**
+ * Accepts one image: checks it, stores it, records the job and enqueues it. The caller owns the temp file
+ * until this returns; on success it has been moved into the blob store.
+ */
+export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{ job: JobView; created: boolean }> {
+  const { fields, image } = req;
+  const spec = deps.models.get(fields.model ?? deps.models.defaultName);
+  if (!spec) throw new AppError('unknown_model', 404, `unknown model ${JSON.stringify(fields.model)}`);
+  const header = await inspectImage(image.tempPath, deps.maxPixels);
+
+  const fingerprint = IdempotencyStore.fingerprint([image.sha256, spec.name, fields]);
+  if (req.idempotencyKey) {
+    const claim = await deps.idempotency.claim(req.scope, req.idempotencyKey, fingerprint);
+    if (!claim.claimed) {
+      const existing = await deps.jobs.get(claim.jobId);
+      if (existing) return { job: existing.view, created: false };
+      throw new AppError('not_found', 404, 'the job of this Idempotency-Key has expired');
+    }
+  }
+
+  try {
+    await deps.admit?.();
+    const id = newJobId();
+    const blobKey = await deps.blobs.adopt(image.tempPath);
+    const payload: InferencePayload = { jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId };
+    if (req.batchId) payload.batchId = req.batchId;
+    try {
+      await deps.jobs.create({
+        id,
+        model: { name: spec.name, version: spec.version },
+        createdAt: new Date().toISOString(),
+        input: { filename: image.filename, content_type: header.contentType, bytes: image.bytes, width: header.width, height: header.height, sha256: image.sha256 },
+        topK: fields.topK,
+        blobKey,
+        metadata: fields.metadata,
+        priority: fields.priority,
+        batchId: req.batchId ?? null,
+        requestId: req.requestId,
+        webhook: fields.webhookUrl ? { url: fields.webhookUrl, events: fields.webhookEvents } : null,
+      });
+      await deps.queue.add('classify', payload, {
+        jobId: id,
+        ...(fields.priority !== null ? { priority: toBullPriority(fields.priority) } : {}),
+      });
+    } catch (err) {
+      // Nothing half-made may stay behind: no record pointing at a job that will never run, no orphan blob.
+      await Promise.allSettled([deps.jobs.remove(id), deps.blobs.delete(blobKey)]);
+      throw err;
+    }
+    deps.metrics.jobsSubmitted.inc({ model: spec.name });
+    if (req.idempotencyKey) await deps.idempotency.complete(req.scope, req.idempotencyKey, fingerprint, id);
+    const stored = await deps.jobs.get(id);
+    return { job: stored!.view, created: true };
+  } catch (err) {
+    if (req.idempotencyKey) await deps.idempotency.release(req.scope, req.idempotencyKey).catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import path from 'node:path';
+
+/**
+ * The whole configuration, read from the environment once at boot. This is the only module that reads
+ * `process.env`; everything else receives the frozen object it returns.
+ */
+const durationMs = (def: number) => z.coerce.number().int().nonnegative().default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const list = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** HTTP port of the API. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  /** Redis connection; required when API and worker run as separate processes. */
+  REDIS_URL: z.string().url().optional(),
+  /** Prefix of every Redis key inferq and BullMQ write, so several deployments (or tests) share one Redis. */
+  REDIS_PREFIX: z.string().min(1).default('inferq'),
+  /** Where the embedded Redis of `npm start` keeps its AOF. */
+  DATA_DIR: z.string().default('.inferq'),
+  MODEL_MANIFEST: z.string().default('models/manifest.json'),
+  MODELS_DIR: z.string().default('models/cache'),
+  /** A local folder to take model files from instead of their URLs (CI and air-gapped installs). */
+  MODEL_MIRROR: z.string().optional(),
+  DEFAULT_MODEL: z.string().default('mobilenetv2'),
+  /** Models the worker loads; defaults to the default model alone. */
+  MODELS: list,
+  UPLOAD_DIR: z.string().default('.inferq/uploads'),
+  /** Bytes per uploaded image (default 10 MiB). */
+  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  /** Decoded pixels (width × height) an image may have; far below sharp's 268 M default so bombs fail fast. */
+  MAX_IMAGE_PIXELS: z.coerce.number().int().positive().default(40_000_000),
+  BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(256).default(8),
+  /** How long the oldest waiting item may wait for a batch to fill, in ms. */
+  BATCH_MAX_DELAY_MS: durationMs(5),
+  /** Jobs a worker holds at once; must be ≥ BATCH_MAX_SIZE or batches never fill. Default: 2 × batch size. */
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().optional(),
+  /** onnxruntime intra-op threads per session. */
+  INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(2),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Time a worker gets on SIGTERM to finish the jobs in hand before it exits anyway. */
+  WORKER_SHUTDOWN_TIMEOUT_MS: durationMs(30_000),
+  /** BullMQ lock: a job whose worker has not renewed it for this long is taken for stalled. */
+  LOCK_DURATION_MS: durationMs(30_000),
+  STALLED_INTERVAL_MS: durationMs(30_000),
+  /** How many times a job may stall before it fails (a poison image that kills its worker). */
+  MAX_STALLED_COUNT: z.coerce.number().int().min(0).default(1),
+  JOB_ATTEMPTS: z.coerce.number().int().min(1).default(3),
+  /** How long finished jobs (records, results) are kept, in seconds. */
+  JOB_RETENTION_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /** Seconds after which a worker that has not sent a heartbeat counts as gone (readiness). */
+  WORKER_HEARTBEAT_TTL_SECONDS: z.coerce.number().int().positive().default(15),
+  /** Longest `Prefer: wait` a client may ask for, and the default wait of `POST /predict`, in seconds. */
+  MAX_WAIT_SECONDS: z.coerce.number().int().positive().max(600).default(60),
+  PREDICT_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(30),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  logLevel: string;
+  http: { port: number; host: string; maxWaitSeconds: number; predictTimeoutSeconds: number };
+  redis: { url?: string; prefix: string };
+  dataDir: string;
+  models: { manifest: string; dir: string; mirror?: string; default: string; served: string[] };
+  uploads: { dir: string; maxBytes: number; maxPixels: number };
+  batch: { maxSize: number; maxDelayMs: number };
+  worker: {
+    concurrency: number;
+    inferenceThreads: number;
+    metricsPort: number;
+    shutdownTimeoutMs: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    maxStalledCount: number;
+    attempts: number;
+    heartbeatTtlSeconds: number;
+  };
+  retentionSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment into a frozen Config, or throws a ConfigError naming every bad key and value. */
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const key = String(i.path[0]);
+        return `${key}=${JSON.stringify(env[key] ?? null)}: ${i.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const concurrency = e.WORKER_CONCURRENCY ?? e.BATCH_MAX_SIZE * 2;
+  if (concurrency < e.BATCH_MAX_SIZE) {
+    throw new ConfigError([
+      `WORKER_CONCURRENCY=${concurrency}: must be ≥ BATCH_MAX_SIZE (${e.BATCH_MAX_SIZE}) or batches never fill`,
+    ]);
+  }
+  const served = e.MODELS.length ? e.MODELS : [e.DEFAULT_MODEL];
+  if (!served.includes(e.DEFAULT_MODEL)) served.unshift(e.DEFAULT_MODEL);
+  const config: Config = {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    http: { port: e.PORT, host: e.HOST, maxWaitSeconds: e.MAX_WAIT_SECONDS, predictTimeoutSeconds: e.PREDICT_TIMEOUT_SECONDS },
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    dataDir: path.resolve(e.DATA_DIR),
+    models: {
+      manifest: path.resolve(e.MODEL_MANIFEST),
+      dir: path.resolve(e.MODELS_DIR),
+      mirror: e.MODEL_MIRROR ? path.resolve(e.MODEL_MIRROR) : undefined,
+      default: e.DEFAULT_MODEL,
+      served,
+    },
+    uploads: { dir: path.resolve(e.UPLOAD_DIR), maxBytes: e.MAX_UPLOAD_BYTES, maxPixels: e.MAX_IMAGE_PIXELS },
+    batch: { maxSize: e.BATCH_MAX_SIZE, maxDelayMs: e.BATCH_MAX_DELAY_MS },
+    worker: {
+      concurrency,
+      inferenceThreads: e.INFERENCE_THREADS,
+      metricsPort: e.WORKER_METRICS_PORT,
+      shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS,
+      lockDurationMs: e.LOCK_DURATION_MS,
+      stalledIntervalMs: e.STALLED_INTERVAL_MS,
+      maxStalledCount: e.MAX_STALLED_COUNT,
+      attempts: e.JOB_ATTEMPTS,
+      heartbeatTtlSeconds: e.WORKER_HEARTBEAT_TTL_SECONDS,
+    },
+    retentionSeconds: e.JOB_RETENTION_SECONDS,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(o: T): Readonly<T> {
+  for (const v of Object.values(o)) if (v && typeof v === 'object') deepFreeze(v as object);
+  return Object.freeze(o);
+}

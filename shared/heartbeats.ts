@@ -1,0 +1,39 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Worker liveness in Redis: each worker process stamps a sorted set per model it serves with the time it last
+ * reported. The API's `/ready` and the `inferq_workers_alive` gauge count the stamps younger than the TTL, so a
+ * killed worker drops out by itself without anyone cleaning up after it.
+ */
+export class Heartbeats {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  private key(model: string) {
+    return `${this.prefix}:heartbeats:${model}`;
+  }
+
+  async beat(workerId: string, models: string[], now = Date.now()): Promise<void> {
+    const m = this.redis.multi();
+    for (const model of models) {
+      m.zadd(this.key(model), now, workerId);
+      m.zremrangebyscore(this.key(model), '-inf', now - this.ttlSeconds * 1000);
+      m.expire(this.key(model), this.ttlSeconds * 4);
+    }
+    await m.exec();
+  }
+
+  /** Removes a worker at once on a clean shutdown, so readiness does not wait for its TTL. */
+  async leave(workerId: string, models: string[]): Promise<void> {
+    const m = this.redis.multi();
+    for (const model of models) m.zrem(this.key(model), workerId);
+    await m.exec();
+  }
+
+  async alive(model: string, now = Date.now()): Promise<number> {
+    return this.redis.zcount(this.key(model), now - this.ttlSeconds * 1000, '+inf');
+  }
+}

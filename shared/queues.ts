@@ -1,0 +1,34 @@
+/** Queue names and job payloads: a closed set, payloads keyed by name. Payloads hold references, never bytes. */
+export const QUEUES = { inference: 'inference', webhooks: 'webhooks' } as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export interface InferencePayload {
+  jobId: string;
+  model: string;
+  blobKey: string;
+  topK: number;
+  requestId?: string;
+  batchId?: string;
+}
+
+export interface WebhookPayload {
+  /** Stable across retries: receivers dedupe on it. */
+  eventId: string;
+  type: string;
+  url: string;
+  jobId?: string;
+  batchId?: string;
+  requestId?: string;
+}
+
+export interface JobPayloads {
+  classify: InferencePayload;
+  deliver: WebhookPayload;
+}
+export type JobName = keyof JobPayloads;
+
+/** BullMQ's key prefix; inferq's own keys live under `${prefix}:` next to BullMQ's `${prefix}:<queue>:`. */
+export const bullPrefix = (prefix: string) => prefix;
+
+/** Maps the optional client `priority` (0 highest … 10 lowest, default 5) to BullMQ's (1 highest). */
+export const toBullPriority = (priority: number) => 1 + priority;

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { solidImage } from '../helpers/tiny-model.js';
+import { postImage, startStack, type Stack } from '../helpers/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ MAX_UPLOAD_BYTES: String(200 * 1024), MAX_IMAGE_PIXELS: String(4_000_000) }, { workers: 0 });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function expectError(res: Response, status: number, code: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/application\/json/);
+  const body = (await res.json()) as { error: { code: string; message: string }; request_id: string };
+  expect(body.error.code).toBe(code);
+  expect(body.error.message).toBeTypeOf('string');
+  expect(body.request_id).toBe(res.headers.get('x-request-id'));
+}
+
+/** Nothing may be left behind by a refused upload: no temp file, no blob, no queued job. */
+async function expectNothingKept() {
+  const files = await fs.readdir(stack.uploadDir, { recursive: true, withFileTypes: true });
+  expect(files.filter((f) => f.isFile()).map((f) => path.join(f.parentPath, f.name))).toEqual([]);
+  expect(await stack.api.ctx.queue.count()).toBe(0);
+}
+
+describe('bad input gets a clear 4xx and leaves nothing behind', () => {
+  it('400 missing_image when no file is sent', async () => {
+    const form = new FormData();
+    form.append('top_k', '3');
+    await expectError(await fetch(`${stack.url}/v1/jobs`, { method: 'POST', body: form }), 400, 'missing_image');
+    await expectError(await fetch(`${stack.url}/v1/jobs`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } }), 400, 'missing_image');
+    await expectNothingKept();
+  });
+
+  it('400 invalid_field for bad top_k, metadata, priority and webhook URL', async () => {
+    const img = await solidImage([1, 2, 3]);
+    for (const fields of <Record<string, string>[]>[{ top_k: '0' }, { top_k: '21' }, { top_k: 'abc' }, { metadata: '[1]' }, { metadata: 'nope' }, { metadata: JSON.stringify({ a: 'x'.repeat(3000) }) }, { priority: '11' }]) {
+      await expectError(await postImage(stack.url, img, fields), 400, 'invalid_field');
+    }
+    await expectError(await postImage(stack.url, img, { webhook_url: 'ftp://example.com/x' }), 400, 'invalid_webhook_url');
+    await expectNothingKept();
+  });
+
+  it('404 unknown_model', async () => {
+    await expectError(await postImage(stack.url, await solidImage([1, 2, 3]), { model: 'resnet9000' }), 404, 'unknown_model');
+    await expectNothingKept();
+  });
+
+  it('413 payload_too_large over MAX_UPLOAD_BYTES', async () => {
+    const big = Buffer.concat([await solidImage([9, 9, 9]), Buffer.alloc(300 * 1024, 7)]);
+    await expectError(await postImage(stack.url, big), 413, 'payload_too_large');
+    await expectNothingKept();
+  });
+
+  it('415 for types that are not JPEG, PNG or WebP, whatever their name says', async () => {
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>');
+    const gif = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).gif().toBuffer();
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n');
+    for (const bytes of [svg, gif, pdf, Buffer.from('hello world, not an image at all')]) {
+      await expectError(await postImage(stack.url, bytes, {}, { filename: 'photo.jpg' }), 415, 'unsupported_media_type');
+    }
+    await expectNothingKept();
+  });
+
+  it('422 invalid_image for a corrupt header and image_too_large over the pixel limit', async () => {
+    const corrupt = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 0x41)]);
+    await expectError(await postImage(stack.url, corrupt), 422, 'invalid_image');
+    // 3000 × 3000 = 9 MP of one colour compresses to a few KB: refused from its header, not decoded.
+    const huge = await sharp({ create: { width: 3000, height: 3000, channels: 3, background: '#888' } }).png().toBuffer();
+    const t0 = Date.now();
+    await expectError(await postImage(stack.url, huge), 422, 'image_too_large');
+    expect(Date.now() - t0).toBeLessThan(2000);
+    await expectNothingKept();
+  });
+
+  it('answers unknown routes and malformed JSON with the error shape', async () => {
+    await expectError(await fetch(`${stack.url}/nope`), 404, 'not_found');
+    await expectError(await fetch(`${stack.url}/v1/jobs`, { method: 'POST', body: '{bad', headers: { 'content-type': 'application/json' } }), 400, 'invalid_json');
+  });
+
+  it('echoes a client X-Request-Id and generates one otherwise', async () => {
+    const mine = await fetch(`${stack.url}/health`, { headers: { 'X-Request-Id': 'abc-123' } });
+    expect(mine.headers.get('x-request-id')).toBe('abc-123');
+    const theirs = await fetch(`${stack.url}/health`, { headers: { 'X-Request-Id': 'bad id with spaces' } });
+    expect(theirs.headers.get('x-request-id')).toMatch(/^req_/);
+  });
+});

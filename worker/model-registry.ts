@@ -1,0 +1,98 @@
+import path from 'node:path';
+import type { ModelSpec } from '../shared/model-manifest.js';
+import { Batcher, type BatcherOptions, type FlushEvent } from './batcher.js';
+import { InferenceRunner } from './inference-runner.js';
+import { loadLabels } from './model-labels.js';
+import { splitBatchOutput } from './postprocess.js';
+
+/** One item's model output, with what it cost. */
+export interface ItemOutput {
+  scores: Float32Array;
+  batchSize: number;
+  inferenceMs: number;
+}
+
+/** A served model: its spec, labels and batcher. */
+export interface LoadedModel {
+  spec: ModelSpec;
+  labels: string[];
+  batcher: Batcher<Float32Array, ItemOutput>;
+}
+
+/**
+ * Loads each served model once (in the inference thread), warms it up, and puts a batcher in front of it.
+ * Batches of items are concatenated into one tensor and run in one call.
+ */
+export class ModelRegistry {
+  private constructor(
+    private readonly runner: InferenceRunner,
+    private readonly models: Map<string, LoadedModel>,
+  ) {}
+
+  static async load(
+    specs: ModelSpec[],
+    opts: { modelsDir: string; threads: number; batch: BatcherOptions; onFlush?: (model: string, e: FlushEvent) => void },
+  ): Promise<ModelRegistry> {
+    const runner = new InferenceRunner();
+    try {
+      await runner.load(
+        specs.map((s) => ({
+          name: s.name,
+          file: path.join(opts.modelsDir, s.model.file),
+          inputName: s.input_name,
+          outputName: s.output_name,
+          itemDims: itemDims(s),
+        })),
+        opts.threads,
+        opts.batch.maxSize,
+      );
+      const models = new Map<string, LoadedModel>();
+      for (const spec of specs) {
+        const labels = await loadLabels(path.join(opts.modelsDir, spec.labels.file));
+        if (labels.length !== spec.num_classes) {
+          throw new Error(`${spec.name}: ${labels.length} labels, but the manifest says ${spec.num_classes} classes`);
+        }
+        const batcher = new Batcher<Float32Array, ItemOutput>((items) => runBatch(runner, spec, items), opts.batch);
+        if (opts.onFlush) batcher.on('flush', (e: FlushEvent) => opts.onFlush!(spec.name, e));
+        models.set(spec.name, { spec, labels, batcher });
+      }
+      return new ModelRegistry(runner, models);
+    } catch (err) {
+      await runner.close();
+      throw err;
+    }
+  }
+
+  get(name: string): LoadedModel | undefined {
+    return this.models.get(name);
+  }
+
+  get names(): string[] {
+    return [...this.models.keys()];
+  }
+
+  /** Runs whatever is waiting in every batcher. */
+  async drain(): Promise<void> {
+    await Promise.all([...this.models.values()].map((m) => m.batcher.drain()));
+  }
+
+  async close(): Promise<void> {
+    await this.runner.close();
+  }
+}
+
+export function itemDims(spec: ModelSpec): number[] {
+  const c = spec.preprocessing.crop;
+  return spec.preprocessing.layout === 'NCHW' ? [3, c, c] : [c, c, 3];
+}
+
+async function runBatch(runner: InferenceRunner, spec: ModelSpec, items: Float32Array[]): Promise<ItemOutput[]> {
+  const size = items[0]!.length;
+  const batch = new Float32Array(size * items.length);
+  items.forEach((item, i) => batch.set(item, i * size));
+  const { data, inferenceMs } = await runner.run(spec.name, batch, items.length);
+  if (data.length !== items.length * spec.num_classes) {
+    throw new Error(`${spec.name}: output has ${data.length} values for ${items.length} items of ${spec.num_classes} classes`);
+  }
+  return splitBatchOutput(data, items.length).map((scores) => ({ scores, batchSize: items.length, inferenceMs }));
+}

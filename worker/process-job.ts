@@ -1,0 +1,112 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { InferencePayload } from '../shared/queues.js';
+import type { JobStore } from '../shared/job-store.js';
+import type { BlobStore } from '../shared/storage.js';
+import type { Metrics } from '../shared/metrics.js';
+import type { Logger } from '../shared/logger.js';
+import type { JobView } from '../shared/job-types.js';
+import type { ModelRegistry } from './model-registry.js';
+import { preprocess } from './preprocess.js';
+import { InvalidImageError } from './invalid-image-error.js';
+import { topK } from './postprocess.js';
+
+export interface ProcessDeps {
+  jobs: JobStore;
+  blobs: BlobStore;
+  models: ModelRegistry;
+  metrics: Metrics;
+  logger: Logger;
+  maxPixels: number;
+  /** Told about every status change this worker makes (webhooks, batch counts). */
+  onStatus?: (job: JobView, status: 'processing' | 'succeeded' | 'failed') => Promise<void>;
+}
+
+const since = (t: number) => performance.now() - t;
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/**
+ * The BullMQ processor for one classification job. Many run at once (concurrency ≥ batch size); each decodes
+ * its own image, then waits for its place in the model's batcher. Returns nothing of interest: the result goes
+ * to the job record, which is what clients read.
+ */
+export function createProcessor(deps: ProcessDeps) {
+  return async (job: Job<InferencePayload>): Promise<{ stored: boolean }> => {
+    const { jobId, model, blobKey } = job.data;
+    const log = deps.logger.child({ job_id: jobId, request_id: job.data.requestId, model });
+    const loaded = deps.models.get(model);
+    if (!loaded) throw new UnrecoverableError(`model ${model} is not served by this worker`);
+    const started = performance.now();
+    const startedAt = new Date();
+    const mark = await deps.jobs.markProcessing(jobId, startedAt.toISOString(), job.attemptsMade + 1);
+    if (!mark.ok) {
+      // Canceled meanwhile, or a duplicate run of a job that already ended (at-least-once delivery).
+      log.info({ status: mark.status }, 'job not run: it is no longer queued');
+      return { stored: false };
+    }
+    await notify(deps, jobId, 'processing');
+    const queueMs = Math.max(0, startedAt.getTime() - job.timestamp);
+    deps.metrics.queueWait.observe({ model }, queueMs / 1000);
+
+    try {
+      const bytes = await deps.blobs.read(blobKey).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') throw new UnrecoverableError('blob_missing: the uploaded image is gone');
+        throw err;
+      });
+      const t0 = performance.now();
+      const tensor = await preprocess(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels });
+      const preprocessMs = since(t0);
+      deps.metrics.preprocess.observe({ model }, preprocessMs / 1000);
+      // A job that stalled before may have crashed its worker: run it alone so it cannot take others down.
+      const out = await loaded.batcher.submit(tensor, { solo: job.stalledCounter > 0 });
+      const predictions = topK(out.scores, loaded.spec.output, job.data.topK, loaded.labels);
+      const totalMs = since(started) + queueMs;
+      const timings = {
+        queue_ms: round(queueMs),
+        preprocess_ms: round(preprocessMs),
+        inference_ms: round(out.inferenceMs),
+        total_ms: round(totalMs),
+        batch_size: out.batchSize,
+      };
+      if (await deps.jobs.finish(jobId, { kind: 'succeeded', predictions, timings }, new Date().toISOString())) {
+        deps.metrics.jobsFinished.inc({ model, status: 'succeeded' });
+        deps.metrics.endToEnd.observe({ model }, totalMs / 1000);
+        await deps.blobs.delete(blobKey);
+        await notify(deps, jobId, 'succeeded');
+      }
+      log.debug({ timings }, 'job succeeded');
+      return { stored: true };
+    } catch (err) {
+      if (err instanceof InvalidImageError) {
+        await failJob(deps, job, { code: err.code, message: err.message });
+        throw new UnrecoverableError(err.message);
+      }
+      const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      log.warn({ err, attempt: job.attemptsMade + 1, final }, 'job attempt failed');
+      if (final) await failJob(deps, job, errorOf(err));
+      throw err;
+    }
+  };
+}
+
+function errorOf(err: unknown) {
+  const message = err instanceof Error ? err.message : String(err);
+  const m = /^([a-z_]+): (.*)$/.exec(message);
+  return m ? { code: m[1]!, message: m[2]! } : { code: 'inference_error', message };
+}
+
+/** Stores a final failure once (also used for jobs that failed by stalling too often) and frees the blob. */
+export async function failJob(deps: ProcessDeps, job: Job<InferencePayload>, error: { code: string; message: string }) {
+  const { jobId, model, blobKey } = job.data;
+  if (await deps.jobs.finish(jobId, { kind: 'failed', error }, new Date().toISOString())) {
+    deps.metrics.jobsFinished.inc({ model, status: 'failed' });
+    deps.metrics.jobFailures.inc({ model, code: error.code });
+    await deps.blobs.delete(blobKey);
+    await notify(deps, jobId, 'failed');
+  }
+}
+
+async function notify(deps: ProcessDeps, jobId: string, status: 'processing' | 'succeeded' | 'failed') {
+  if (!deps.onStatus) return;
+  const stored = await deps.jobs.get(jobId);
+  if (stored) await deps.onStatus(stored.view, status);
+}

@@ -1,0 +1,108 @@
+import { Worker } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { Config } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import { createRedis, warnUnlessNoEviction } from '../shared/redis.js';
+import { JobStore } from '../shared/job-store.js';
+import { FsBlobStore } from '../shared/storage.js';
+import { ModelCatalog } from '../shared/model-catalog.js';
+import { createMetrics } from '../shared/metrics.js';
+import { Heartbeats } from '../shared/heartbeats.js';
+import { QUEUES, type InferencePayload } from '../shared/queues.js';
+import { Closers } from '../shared/shutdown.js';
+import { ensureModelFiles } from '../models/fetch-models.js';
+import { loadManifest } from '../shared/model-manifest.js';
+import { ModelRegistry } from './model-registry.js';
+import { createProcessor, failJob, type ProcessDeps } from './process-job.js';
+import { startMetricsServer } from './metrics-server.js';
+
+export interface RunningWorker {
+  id: string;
+  metricsPort: number;
+  /** Graceful: stop taking jobs, finish those in hand, within the shutdown budget. Resolves true if in time. */
+  close: () => Promise<boolean>;
+}
+
+/** The worker's composition root: models → redis → BullMQ worker → heartbeat → metrics server. */
+export async function startWorker(config: Readonly<Config>, logger: Logger): Promise<RunningWorker> {
+  if (!config.redis.url) throw new Error('REDIS_URL is required to run a worker on its own (npm start embeds one)');
+  const id = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const log = logger.child({ worker_id: id });
+  const closers = new Closers();
+  const metrics = createMetrics('worker');
+
+  const catalog = ModelCatalog.fromConfig(config);
+  await ensureModelFiles({
+    manifest: loadManifest(config.models.manifest),
+    names: catalog.list().map((m) => m.name),
+    modelsDir: config.models.dir,
+    mirror: config.models.mirror,
+    log: (msg) => log.info(msg),
+  });
+  const models = await ModelRegistry.load(catalog.list(), {
+    modelsDir: config.models.dir,
+    threads: config.worker.inferenceThreads,
+    batch: config.batch,
+    onFlush: (model, e) => {
+      metrics.batchFlushes.inc({ model, reason: e.reason });
+      metrics.batchSize.observe({ model }, e.size);
+      metrics.batchInference.observe({ model }, e.durationMs / 1000);
+    },
+  });
+  closers.add('models', () => models.close());
+
+  const redis = createRedis(config.redis.url, 'worker', log);
+  closers.add('redis', () => redis.quit().catch(() => redis.disconnect()));
+  void warnUnlessNoEviction(redis, log);
+  const blobs = await new FsBlobStore(config.uploads.dir).init();
+  const jobs = new JobStore(redis, config.redis.prefix, config.retentionSeconds);
+  const heartbeats = new Heartbeats(redis, config.redis.prefix, config.worker.heartbeatTtlSeconds);
+  const deps: ProcessDeps = { jobs, blobs, models, metrics, logger: log, maxPixels: config.uploads.maxPixels };
+
+  const worker = new Worker<InferencePayload>(QUEUES.inference, createProcessor(deps), {
+    connection: redis,
+    prefix: config.redis.prefix,
+    concurrency: config.worker.concurrency,
+    // lockDuration must exceed the longest wait for a batch slot plus a batch run, or a healthy job is taken
+    // for stalled and runs twice; inference runs off the event loop, so renewals are not delayed by it.
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+    maxStalledCount: config.worker.maxStalledCount,
+    autorun: false,
+  });
+  worker.on('failed', (job, err) => {
+    // Jobs that stalled too often fail without their processor running: store that failure here.
+    if (job && /stalled/i.test(err.message)) {
+      void failJob(deps, job, { code: 'worker_crashed', message: 'the job stalled repeatedly (its worker died while running it)' });
+    }
+  });
+  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+  closers.add('bullmq-worker', async () => {
+    // Stop fetching, let the jobs in hand finish; their batches are flushed without waiting for the delay.
+    const closing = worker.close();
+    await models.drain();
+    await closing;
+  });
+
+  const beat = () => heartbeats.beat(id, models.names).catch(() => undefined);
+  await beat();
+  const timer = setInterval(beat, Math.max(1000, (config.worker.heartbeatTtlSeconds * 1000) / 3));
+  closers.add('heartbeat', async () => {
+    clearInterval(timer);
+    await heartbeats.leave(id, models.names).catch(() => undefined);
+  });
+
+  const sweep = setInterval(() => {
+    blobs.sweep(config.retentionSeconds * 1000).catch((err) => log.warn({ err }, 'blob sweep failed'));
+  }, 10 * 60_000);
+  sweep.unref();
+  closers.add('sweep', () => clearInterval(sweep));
+
+  const http = await startMetricsServer(metrics.registry, config.worker.metricsPort, config.http.host, () => ({ worker_id: id, models: models.names }));
+  closers.add('metrics-server', () => http.close());
+
+  void worker.run();
+  log.info({ models: models.names, concurrency: config.worker.concurrency, batch: config.batch, metrics_port: http.port }, 'worker started');
+  return { id, metricsPort: http.port, close: () => closers.closeAll(config.worker.shutdownTimeoutMs, log) };
+}
