@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/helpers/global-setup.ts'],
     // Integration tests share one Redis and spawn real processes; running files in parallel on 2 cores makes
     // timings flaky and gains little.
     fileParallelism: false,
