@@ -6,11 +6,6 @@ import path from 'node:path';
  * `process.env`; everything else receives the frozen object it returns.
  */
 const durationMs = (def: number) => z.coerce.number().int().nonnegative().default(def);
-const bool = (def: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .default(def ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const list = z
   .string()
   .default('')
