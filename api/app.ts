@@ -8,6 +8,7 @@ import { modelsRouter } from './routes/models.js';
 import { healthRouter } from './routes/health.js';
 import { metricsRouter } from './routes/metrics.js';
 import { docsRouter } from './routes/docs.js';
+import { webhooksRouter } from './routes/webhooks.js';
 import type { ApiContext } from './context.js';
 
 /** Builds the HTTP app without listening, so tests run it in-process on port 0. */
@@ -24,6 +25,7 @@ export function createApp(ctx: ApiContext): Express {
   app.use(modelsRouter(ctx));
   app.use(jobsRouter(ctx));
   app.use(predictRouter(ctx));
+  app.use(webhooksRouter(ctx));
   app.use(notFoundRoute);
   app.use(errorHandler(ctx.logger));
   return app;

@@ -247,6 +247,21 @@ const modelPaths: Obj = {
 };
 
 const operationsPaths: Obj = {
+  '/v1/webhooks/secret': {
+    get: {
+      tags: ['operations'],
+      operationId: 'getWebhookSecret',
+      summary: 'The webhook signing secret (operators only)',
+      description:
+        'Answers the Standard Webhooks secret (`whsec_…`) receivers verify deliveries with: WEBHOOK_SECRET, or the one generated on first use and kept in Redis. Needs `Authorization: Bearer <ADMIN_TOKEN>`; off (403) when no ADMIN_TOKEN is configured.',
+      responses: {
+        '200': response('The secret.', json({ type: 'object', required: ['secret', 'source'], properties: { secret: { type: 'string', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }, source: { type: 'string', enum: ['config', 'generated'] } } })),
+        '401': errorResponse(401, ['unauthorized'], 'No bearer token was sent.'),
+        '403': errorResponse(403, ['forbidden'], 'Wrong token, or operator endpoints are off (no ADMIN_TOKEN).'),
+        '503': E.unavailable,
+      },
+    },
+  },
   '/health': {
     get: {
       tags: ['operations'],

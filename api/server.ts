@@ -15,8 +15,9 @@ import { JobWaiter } from './job-waiter.js';
 import { IdempotencyStore } from './idempotency.js';
 import { uploadMiddleware } from './middleware/upload.js';
 import { registerQueueMetrics } from './queue-metrics.js';
-import { checkWebhookUrl } from './webhook-url.js';
+import { webhookUrlValidator } from './webhook-url.js';
 import { createApp } from './app.js';
+import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
 import type { ApiContext } from './context.js';
 
 export interface RunningApi {
@@ -52,9 +53,12 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     },
   });
   closers.add('queue', () => queue.close());
+  const webhookQueue = createWebhookQueue(config, redis);
+  closers.add('webhook-queue', () => webhookQueue.close());
+  const notifier = new WebhookNotifier(webhookQueue);
   const metrics = createMetrics('api');
   const heartbeats = new Heartbeats(redis, config.redis.prefix, config.worker.heartbeatTtlSeconds);
-  registerQueueMetrics(metrics, [queue], redis, heartbeats, models.list().map((m) => m.name));
+  registerQueueMetrics(metrics, [queue, webhookQueue], redis, heartbeats, models.list().map((m) => m.name));
   const waiter = new JobWaiter(subscriber, jobs.channel);
   await waiter.start();
   const idempotency = new IdempotencyStore(redis, config.redis.prefix);
@@ -62,10 +66,10 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   const ctx: ApiContext = {
     config, logger, redis, queue, jobs, blobs, models, metrics, heartbeats, waiter,
     submit: { jobs, blobs, queue, models, idempotency, metrics, maxPixels: config.uploads.maxPixels },
-    cancel: { jobs, blobs, queue, metrics },
+    cancel: { jobs, blobs, queue, metrics, onCanceled: (job) => notifier.jobChanged(job, 'canceled') },
     upload: uploadMiddleware(blobs, { maxBytes: config.uploads.maxBytes, maxFiles: 1, fileFields: ['image', 'file'] }),
     scopeOf: () => 'public',
-    validateWebhookUrl: (url) => checkWebhookUrl(url),
+    validateWebhookUrl: webhookUrlValidator({ allowedHosts: config.webhooks.allowedHosts }),
   };
   const server = http.createServer(createApp(ctx));
   // Uploads of 10 MiB over slow links are fine; a client that sends nothing for this long is not.

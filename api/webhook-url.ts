@@ -1,20 +1,17 @@
 import { AppError } from '../shared/errors.js';
+import { checkUrl, WebhookUrlError, type GuardOptions } from '../shared/ssrf-guard.js';
 
 /**
- * Refuses webhook URLs that may not be called: schemes other than http/https, and URLs that do not parse.
- * (The full SSRF guard, with address classes and connect-time checks, lives with webhook delivery.)
+ * Refuses at submit time the webhook URLs that may never be called: other schemes, credentials, literal
+ * non-public addresses in any spelling, localhost names. Names are checked again after DNS at delivery time.
  */
-export async function checkWebhookUrl(raw: string): Promise<void> {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new AppError('invalid_webhook_url', 400, 'webhook_url is not a valid URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new AppError('invalid_webhook_url', 400, 'webhook_url must be http or https');
-  }
-  if (url.username || url.password) {
-    throw new AppError('invalid_webhook_url', 400, 'webhook_url must not carry credentials');
-  }
+export function webhookUrlValidator(opts: GuardOptions) {
+  return async (raw: string): Promise<void> => {
+    try {
+      checkUrl(raw, opts);
+    } catch (err) {
+      if (err instanceof WebhookUrlError) throw new AppError('invalid_webhook_url', 400, err.message);
+      throw err;
+    }
+  };
 }

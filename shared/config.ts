@@ -58,7 +58,37 @@ const schema = z.object({
   /** Longest `Prefer: wait` a client may ask for, and the default wait of `POST /predict`, in seconds. */
   MAX_WAIT_SECONDS: z.coerce.number().int().positive().max(600).default(60),
   PREDICT_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(30),
+  /** Standard Webhooks signing secret (`whsec_` + base64). Without one, a secret is generated once and kept in Redis. */
+  WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64').optional(),
+  /** A receiver that has not answered within this many ms counts as failed (and is retried). */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  /** Delays between attempts, e.g. `5s,5m,30m,2h`; attempts = entries + 1. Units: ms, s, m, h, d. */
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default('5s,5m,30m,2h,5h,10h,14h,20h,24h')
+    .transform((s, ctx) => {
+      const parts = s.split(',').map((x) => x.trim()).filter(Boolean);
+      const ms = parts.map(parseDuration);
+      if (ms.some((v) => v === null)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a comma list of durations like 300ms, 5s, 5m, 2h, 1d' });
+        return z.NEVER;
+      }
+      return ms as number[];
+    }),
+  /** Hosts or IPs exempt from the SSRF guard (internal receivers, tests). */
+  WEBHOOK_ALLOWED_HOSTS: list,
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().positive().default(32),
+  /** Bearer token for operator endpoints (`/admin/queues`, `/v1/webhooks/secret`); they are off without it. */
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
+
+/** `300ms`, `5s`, `5m`, `2h`, `1d` → milliseconds; a bare number is seconds. */
+export function parseDuration(s: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s.trim());
+  if (!m) return null;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? 's']!;
+  return Math.round(Number(m[1]) * unit);
+}
 
 export type Env = Record<string, string | undefined>;
 
@@ -83,6 +113,8 @@ export interface Config {
     heartbeatTtlSeconds: number;
   };
   retentionSeconds: number;
+  webhooks: { secret?: string; timeoutMs: number; retrySchedule: number[]; allowedHosts: string[]; concurrency: number };
+  adminToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -139,6 +171,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       heartbeatTtlSeconds: e.WORKER_HEARTBEAT_TTL_SECONDS,
     },
     retentionSeconds: e.JOB_RETENTION_SECONDS,
+    webhooks: {
+      secret: e.WEBHOOK_SECRET,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
+      allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
+      concurrency: e.WEBHOOK_CONCURRENCY,
+    },
+    adminToken: e.ADMIN_TOKEN,
   };
   return deepFreeze(config);
 }

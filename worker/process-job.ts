@@ -18,7 +18,7 @@ export interface ProcessDeps {
   logger: Logger;
   maxPixels: number;
   /** Told about every status change this worker makes (webhooks, batch counts). */
-  onStatus?: (job: JobView, status: 'processing' | 'succeeded' | 'failed') => Promise<void>;
+  onStatus?: (job: JobView, status: 'processing' | 'succeeded' | 'failed', requestId: string | null) => Promise<void>;
 }
 
 const since = (t: number) => performance.now() - t;
@@ -108,5 +108,5 @@ export async function failJob(deps: ProcessDeps, job: Job<InferencePayload>, err
 async function notify(deps: ProcessDeps, jobId: string, status: 'processing' | 'succeeded' | 'failed') {
   if (!deps.onStatus) return;
   const stored = await deps.jobs.get(jobId);
-  if (stored) await deps.onStatus(stored.view, status);
+  if (stored) await deps.onStatus(stored.view, status, stored.requestId);
 }

@@ -16,6 +16,9 @@ import { loadManifest } from '../shared/model-manifest.js';
 import { ModelRegistry } from './model-registry.js';
 import { createProcessor, failJob, type ProcessDeps } from './process-job.js';
 import { startMetricsServer } from './metrics-server.js';
+import { createWebhookWorker } from './webhook-worker.js';
+import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
+import { webhookSecret } from '../shared/webhook-secret.js';
 
 export interface RunningWorker {
   id: string;
@@ -58,7 +61,13 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   const blobs = await new FsBlobStore(config.uploads.dir).init();
   const jobs = new JobStore(redis, config.redis.prefix, config.retentionSeconds);
   const heartbeats = new Heartbeats(redis, config.redis.prefix, config.worker.heartbeatTtlSeconds);
-  const deps: ProcessDeps = { jobs, blobs, models, metrics, logger: log, maxPixels: config.uploads.maxPixels };
+  const webhookQueue = createWebhookQueue(config, redis);
+  closers.add('webhook-queue', () => webhookQueue.close());
+  const notifier = new WebhookNotifier(webhookQueue);
+  const deps: ProcessDeps = {
+    jobs, blobs, models, metrics, logger: log, maxPixels: config.uploads.maxPixels,
+    onStatus: (job, status, requestId) => notifier.jobChanged(job, status, requestId),
+  };
 
   const worker = new Worker<InferencePayload>(QUEUES.inference, createProcessor(deps), {
     connection: redis,
@@ -85,6 +94,13 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
     await closing;
   });
 
+  const webhooks = createWebhookWorker({
+    redis, config, jobs, metrics, logger: log.child({ component: 'webhooks' }),
+    secret: await webhookSecret(redis, config.redis.prefix, config.webhooks.secret),
+  });
+  webhooks.on('error', (err) => log.warn({ err: err.message }, 'webhook worker error'));
+  closers.add('webhook-worker', () => webhooks.close());
+
   const beat = () => heartbeats.beat(id, models.names).catch(() => undefined);
   await beat();
   const timer = setInterval(beat, Math.max(1000, (config.worker.heartbeatTtlSeconds * 1000) / 3));
@@ -103,6 +119,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   closers.add('metrics-server', () => http.close());
 
   void worker.run();
+  void webhooks.run();
   log.info({ models: models.names, concurrency: config.worker.concurrency, batch: config.batch, metrics_port: http.port }, 'worker started');
   return { id, metricsPort: http.port, close: () => closers.closeAll(config.worker.shutdownTimeoutMs, log) };
 }

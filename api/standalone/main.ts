@@ -5,6 +5,7 @@ import { createLogger } from '../../shared/logger.js';
 import { loadManifest } from '../../shared/model-manifest.js';
 import { ensureModelFiles } from '../../models/fetch-models.js';
 import { redisAnswers, startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
+import { writeWebhookSecretFile } from './webhook-secret-file.js';
 
 /**
  * `npm start`: the whole service on one machine. Uses REDIS_URL, else a Redis on 127.0.0.1:6379, else starts
@@ -33,6 +34,7 @@ async function main() {
   } else {
     logger.info({ url: redisUrl.replace(/\/\/[^@]*@/, '//***@') }, 'using redis');
   }
+  await writeWebhookSecretFile(config, redisUrl, logger);
   const env = { ...process.env, REDIS_URL: redisUrl };
   run('api', entry('../main'), env, false);
   run('worker', entry('../../worker/main'), env, true);

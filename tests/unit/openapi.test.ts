@@ -17,6 +17,7 @@ import { errorHandler, notFoundRoute } from '../../api/middleware/error-handler.
 import { ModelCatalog } from '../../shared/model-catalog.js';
 import { parseManifest } from '../../shared/model-manifest.js';
 import type { ApiContext } from '../../api/context.js';
+import { loadConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import type { JobInput, JobTimings, JobView, WebhookDelivery } from '../../shared/job-types.js';
 import type { Prediction } from '../../worker/postprocess.js';
@@ -86,7 +87,7 @@ function fakeContext(): ApiContext {
     });
   const rest = make() as Obj;
   return new Proxy(
-    { upload: passThrough, models: { list: () => [], defaultName: 'x', get: () => undefined } },
+    { upload: passThrough, config: loadConfig({}), models: { list: () => [], defaultName: 'x', get: () => undefined } },
     { get: (t, prop) => (prop in t ? (t as Obj)[prop as string] : rest[prop as string]) },
   ) as unknown as ApiContext;
 }

@@ -1,0 +1,64 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+import type { Config } from './config.js';
+import type { JobView } from './job-types.js';
+import { QUEUES, type WebhookPayload } from './queues.js';
+
+export type JobEventType = 'job.started' | 'job.succeeded' | 'job.failed' | 'job.canceled';
+const TERMINAL: JobEventType[] = ['job.succeeded', 'job.failed', 'job.canceled'];
+
+const EVENT_OF: Record<string, JobEventType> = {
+  processing: 'job.started',
+  succeeded: 'job.succeeded',
+  failed: 'job.failed',
+  canceled: 'job.canceled',
+};
+
+/** Expands a subscription filter: `job.completed` stands for the three terminal events. */
+export function expandEvents(filter: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const e of filter) {
+    if (e === 'job.completed') TERMINAL.forEach((t) => out.add(t));
+    else out.add(e);
+  }
+  return out;
+}
+
+/**
+ * Turns job status changes into webhook deliveries on their own queue. The BullMQ job id is the event id, so a
+ * status change reported twice (a job run twice) is enqueued once, and receivers see one `webhook-id` per event.
+ * Called only after the result is stored, so a receiver that fetches the job sees it.
+ */
+export class WebhookNotifier {
+  constructor(private readonly queue: Queue<WebhookPayload>) {}
+
+  async jobChanged(job: JobView, status: string, requestId?: string | null): Promise<void> {
+    const type = EVENT_OF[status];
+    if (!type || !job.webhook || !expandEvents(job.webhook.events).has(type)) return;
+    const eventId = `msg_${job.id}_${type.replace('.', '_')}`;
+    await this.queue.add(
+      'deliver',
+      { eventId, type, url: job.webhook.url, jobId: job.id, ...(requestId ? { requestId } : {}) },
+      { jobId: eventId },
+    );
+  }
+
+  async batchCompleted(batchId: string, url: string): Promise<void> {
+    const eventId = `msg_${batchId}_batch_completed`;
+    await this.queue.add('deliver', { eventId, type: 'batch.completed', url, batchId }, { jobId: eventId });
+  }
+}
+
+/** The webhooks queue, with one attempt per retry-schedule entry plus the first. */
+export function createWebhookQueue(config: Readonly<Config>, connection: ConnectionOptions): Queue<WebhookPayload> {
+  return new Queue<WebhookPayload>(QUEUES.webhooks, {
+    connection,
+    prefix: config.redis.prefix,
+    defaultJobOptions: {
+      attempts: config.webhooks.retrySchedule.length + 1,
+      backoff: { type: 'webhook' },
+      // Kept for the retention period so the event id keeps deduplicating a status change reported twice.
+      removeOnComplete: { age: config.retentionSeconds },
+      removeOnFail: { age: config.retentionSeconds },
+    },
+  });
+}

@@ -1,0 +1,115 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { Webhook } from 'standardwebhooks';
+import type { Config } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import type { Metrics } from '../shared/metrics.js';
+import type { JobStore } from '../shared/job-store.js';
+import { QUEUES, type WebhookPayload } from '../shared/queues.js';
+import { checkUrl, guardedLookup } from '../shared/ssrf-guard.js';
+import { postWebhook, type DeliveryResult } from './webhook-client.js';
+
+const MAX_RESPONSE_BYTES = 4096;
+
+/** A failed attempt that should be retried, no sooner than the receiver's Retry-After. */
+class RetryableDelivery extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | null,
+  ) {
+    super(message);
+  }
+}
+
+export interface WebhookWorkerDeps {
+  redis: Redis;
+  config: Readonly<Config>;
+  jobs: JobStore;
+  metrics: Metrics;
+  logger: Logger;
+  secret: string;
+  /** The current batch object for `batch.*` events (null when gone). */
+  loadBatch?: (id: string) => Promise<object | null>;
+}
+
+/**
+ * Delivers webhook events from their own queue, so a slow, hanging or failing receiver never delays inference or
+ * other receivers. Retries follow WEBHOOK_RETRY_SCHEDULE (plus up to 10 % jitter, never before Retry-After);
+ * 410 Gone stops at once; every attempt is recorded on the job.
+ */
+export function createWebhookWorker(deps: WebhookWorkerDeps): Worker<WebhookPayload> {
+  const { config } = deps;
+  const schedule = config.webhooks.retrySchedule;
+  const signer = new Webhook(deps.secret);
+  const guard = { allowedHosts: config.webhooks.allowedHosts };
+  const lookup = guardedLookup(guard);
+
+  const processor = async (job: Job<WebhookPayload>) => {
+    const p = job.data;
+    const attempt = job.attemptsMade + 1;
+    const last = attempt >= schedule.length + 1;
+    const log = deps.logger.child({ event_id: p.eventId, event: p.type, job_id: p.jobId, batch_id: p.batchId, request_id: p.requestId, attempt });
+    const data = p.jobId ? (await deps.jobs.get(p.jobId))?.view : await deps.loadBatch?.(p.batchId!);
+    if (!data) {
+      log.info('webhook dropped: its job or batch is past retention');
+      return { outcome: 'dropped' };
+    }
+    const now = new Date();
+    const body = JSON.stringify({ type: p.type, timestamp: now.toISOString(), data });
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'inferq-webhooks/1',
+      'webhook-id': p.eventId,
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': signer.sign(p.eventId, now, body),
+    };
+    if (p.requestId) headers['x-request-id'] = p.requestId;
+
+    let result: DeliveryResult;
+    try {
+      result = await postWebhook(checkUrl(p.url, guard), body, headers, { timeoutMs: config.webhooks.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES, lookup });
+    } catch (err) {
+      result = { statusCode: null, error: (err as Error).message, errorCode: 'EREFUSED_SSRF', retryAfterMs: null, durationMs: 0 };
+    }
+    const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+    const outcome = ok
+      ? 'delivered'
+      : result.errorCode === 'EREFUSED_SSRF'
+        ? 'refused'
+        : result.statusCode === 410
+          ? 'gone'
+          : last
+            ? 'gave_up'
+            : 'failed';
+    deps.metrics.webhookDeliveries.inc({ outcome });
+    deps.metrics.webhookDuration.observe(result.durationMs / 1000);
+    if (p.jobId) {
+      await deps.jobs.addDelivery(p.jobId, {
+        attempt, at: now.toISOString(), event: p.type, webhook_id: p.eventId, status_code: result.statusCode,
+        error: result.error, outcome, duration_ms: result.durationMs,
+      });
+    }
+    log.info({ status_code: result.statusCode, error: result.error, outcome, duration_ms: result.durationMs }, 'webhook attempt');
+    if (ok) return { outcome };
+    const why = result.statusCode !== null ? `receiver answered ${result.statusCode}` : result.error!;
+    if (outcome === 'gone' || outcome === 'refused') throw new UnrecoverableError(why);
+    throw new RetryableDelivery(why, result.retryAfterMs);
+  };
+
+  return new Worker<WebhookPayload>(QUEUES.webhooks, processor, {
+    connection: deps.redis,
+    prefix: config.redis.prefix,
+    concurrency: config.webhooks.concurrency,
+    autorun: false,
+    // A delivery can legitimately take the whole timeout; its lock must outlive that.
+    lockDuration: Math.max(30_000, config.webhooks.timeoutMs * 2),
+    settings: {
+      backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => {
+        const base = schedule[Math.min(attemptsMade, schedule.length) - 1] ?? 0;
+        const jittered = base * (1 + Math.random() * 0.1);
+        const retryAfter = err instanceof RetryableDelivery ? (err.retryAfterMs ?? 0) : 0;
+        return Math.round(Math.max(jittered, retryAfter));
+      },
+    },
+  });
+}
