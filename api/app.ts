@@ -9,6 +9,7 @@ import { healthRouter } from './routes/health.js';
 import { metricsRouter } from './routes/metrics.js';
 import { docsRouter } from './routes/docs.js';
 import { webhooksRouter } from './routes/webhooks.js';
+import { batchesRouter } from './routes/batches.js';
 import type { ApiContext } from './context.js';
 
 /** Builds the HTTP app without listening, so tests run it in-process on port 0. */
@@ -26,6 +27,7 @@ export function createApp(ctx: ApiContext): Express {
   app.use(jobsRouter(ctx));
   app.use(predictRouter(ctx));
   app.use(webhooksRouter(ctx));
+  app.use(batchesRouter(ctx));
   app.use(notFoundRoute);
   app.use(errorHandler(ctx.logger));
   return app;

@@ -11,6 +11,7 @@ import type { Heartbeats } from '../shared/heartbeats.js';
 import type { JobWaiter } from './job-waiter.js';
 import type { SubmitDeps } from './use-cases/submit-job.js';
 import type { CancelDeps } from './use-cases/cancel-job.js';
+import type { BatchDeps } from './use-cases/batches.js';
 
 /** Everything the routes need, built once by the composition root (api/main.ts or a test). */
 export interface ApiContext {
@@ -26,8 +27,11 @@ export interface ApiContext {
   waiter: JobWaiter;
   submit: SubmitDeps;
   cancel: CancelDeps;
+  batch: BatchDeps;
   /** multer for single-image forms (`image` or `file`). */
   upload: RequestHandler;
+  /** multer for batch forms (`images`, many files). */
+  batchUpload: RequestHandler;
   /** Idempotency scope of a request: the API key's id when auth is on, else one shared scope. */
   scopeOf: (req: Request) => string;
   /** Throws 400 `invalid_webhook_url` for a URL that may not be called. */

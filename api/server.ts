@@ -5,6 +5,7 @@ import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import { createRedis, waitForRedis, warnUnlessNoEviction } from '../shared/redis.js';
 import { JobStore } from '../shared/job-store.js';
+import { BatchStore } from '../shared/batch-store.js';
 import { FsBlobStore } from '../shared/storage.js';
 import { ModelCatalog } from '../shared/model-catalog.js';
 import { createMetrics } from '../shared/metrics.js';
@@ -63,11 +64,15 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   await waiter.start();
   const idempotency = new IdempotencyStore(redis, config.redis.prefix);
 
+  const batches = new BatchStore(redis, config.redis.prefix, config.retentionSeconds);
+  const onBatchCompleted = async (id: string) => notifier.batchCompleted(id, (await batches.get(id))?.webhook?.url);
   const ctx: ApiContext = {
     config, logger, redis, queue, jobs, blobs, models, metrics, heartbeats, waiter,
     submit: { jobs, blobs, queue, models, idempotency, metrics, maxPixels: config.uploads.maxPixels },
-    cancel: { jobs, blobs, queue, metrics, onCanceled: (job) => notifier.jobChanged(job, 'canceled') },
+    cancel: { jobs, blobs, queue, metrics, onCanceled: (job) => notifier.jobChanged(job, 'canceled'), onBatchCompleted },
+    batch: { batches, jobs, blobs, queue, models, metrics, maxPixels: config.uploads.maxPixels, onBatchCompleted },
     upload: uploadMiddleware(blobs, { maxBytes: config.uploads.maxBytes, maxFiles: 1, fileFields: ['image', 'file'] }),
+    batchUpload: uploadMiddleware(blobs, { maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxBatchFiles, fileFields: ['images', 'image', 'file'] }),
     scopeOf: () => 'public',
     validateWebhookUrl: webhookUrlValidator({ allowedHosts: config.webhooks.allowedHosts }),
   };

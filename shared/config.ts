@@ -33,6 +33,8 @@ const schema = z.object({
   UPLOAD_DIR: z.string().default('.inferq/uploads'),
   /** Bytes per uploaded image (default 10 MiB). */
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  /** Images one batch request (create or append) may carry; a 10,000-image batch arrives in many requests. */
+  MAX_BATCH_FILES_PER_REQUEST: z.coerce.number().int().min(1).max(1000).default(100),
   /** Decoded pixels (width × height) an image may have; far below sharp's 268 M default so bombs fail fast. */
   MAX_IMAGE_PIXELS: z.coerce.number().int().positive().default(40_000_000),
   BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(256).default(8),
@@ -99,7 +101,7 @@ export interface Config {
   redis: { url?: string; prefix: string };
   dataDir: string;
   models: { manifest: string; dir: string; mirror?: string; default: string; served: string[] };
-  uploads: { dir: string; maxBytes: number; maxPixels: number };
+  uploads: { dir: string; maxBytes: number; maxPixels: number; maxBatchFiles: number };
   batch: { maxSize: number; maxDelayMs: number };
   worker: {
     concurrency: number;
@@ -157,7 +159,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       default: e.DEFAULT_MODEL,
       served,
     },
-    uploads: { dir: path.resolve(e.UPLOAD_DIR), maxBytes: e.MAX_UPLOAD_BYTES, maxPixels: e.MAX_IMAGE_PIXELS },
+    uploads: { dir: path.resolve(e.UPLOAD_DIR), maxBytes: e.MAX_UPLOAD_BYTES, maxPixels: e.MAX_IMAGE_PIXELS, maxBatchFiles: e.MAX_BATCH_FILES_PER_REQUEST },
     batch: { maxSize: e.BATCH_MAX_SIZE, maxDelayMs: e.BATCH_MAX_DELAY_MS },
     worker: {
       concurrency,

@@ -1,36 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { JobError, JobStatus, JobTimings, JobView, NewJob, WebhookDelivery } from './job-types.js';
 import type { Prediction } from '../worker/postprocess.js';
+import { CANCEL, FINISH, MARK_PROCESSING } from './job-scripts.js';
 
 /**
  * Job records: one Redis hash per job, `${prefix}:job:${id}`, the source of truth for what clients read.
- * State changes are Lua scripts so that cancel, start and finish cannot interleave badly, and so that a job run
- * twice (BullMQ is at-least-once) still stores exactly one result: only the first finisher wins.
+ * State changes are Lua scripts (shared/job-scripts.ts) that also move the counts of the job's batch.
  */
-const MARK_PROCESSING = `
-local s = redis.call('HGET', KEYS[1], 'status')
-if s ~= 'queued' and s ~= 'processing' then return s or '' end
-redis.call('HSET', KEYS[1], 'status', 'processing', 'started_at', ARGV[1], 'attempts', ARGV[2])
-return 'ok'`;
-
-const FINISH = `
-local s = redis.call('HGET', KEYS[1], 'status')
-if not s then return 'missing' end
-if s == 'succeeded' or s == 'failed' or s == 'canceled' then return s end
-for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-return 'ok'`;
-
-const CANCEL = `
-local s = redis.call('HGET', KEYS[1], 'status')
-if not s then return 'missing' end
-if s ~= 'queued' then return s end
-redis.call('HSET', KEYS[1], 'status', 'canceled', 'completed_at', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-return 'ok'`;
-
 export type FinishOutcome =
   | { kind: 'succeeded'; predictions: Prediction[]; timings: JobTimings }
   | { kind: 'failed'; error: JobError; timings?: Partial<JobTimings> };
@@ -41,12 +17,54 @@ export interface StoredJob {
   requestId: string | null;
 }
 
+/** What a state change did: whether this call made it, and whether it ended the job's batch. */
+export interface Change {
+  ok: boolean;
+  status: string;
+  batchCompleted: boolean;
+}
+
+type ScriptFn = (...args: (string | number)[]) => Promise<string>;
+
+/** The hash fields of a new job record (also written by batch appends, inside a Lua script). */
+export function jobRecordFields(job: NewJob): Record<string, string | number> {
+  return {
+    id: job.id,
+    status: 'queued',
+    model: job.model.name,
+    model_version: job.model.version,
+    created_at: job.createdAt,
+    input: JSON.stringify(job.input),
+    top_k: job.topK,
+    blob_key: job.blobKey,
+    metadata: JSON.stringify(job.metadata),
+    priority: job.priority ?? '',
+    batch_id: job.batchId ?? '',
+    request_id: job.requestId ?? '',
+    webhook: job.webhook ? JSON.stringify(job.webhook) : '',
+    attempts: 0,
+  };
+}
+
 export class JobStore {
+  private readonly scripts: { markProcessing: ScriptFn; finish: ScriptFn; cancel: ScriptFn };
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly retentionSeconds: number,
-  ) {}
+  ) {
+    // defineCommand sends each script once and then calls it by its SHA (EVALSHA).
+    const define = (name: string, lua: string) => {
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 5, lua });
+      return (...args: (string | number)[]) => (redis as unknown as Record<string, ScriptFn>)[name]!(...args);
+    };
+    this.scripts = {
+      markProcessing: define('inferqMarkProcessing', MARK_PROCESSING),
+      finish: define('inferqFinish', FINISH),
+      cancel: define('inferqCancel', CANCEL),
+    };
+  }
 
   key(id: string) {
     return `${this.prefix}:job:${id}`;
@@ -54,28 +72,19 @@ export class JobStore {
   private deliveriesKey(id: string) {
     return `${this.prefix}:job:${id}:deliveries`;
   }
-  /** Channel on which every status change of a job is published (`{id, status}`), for waiters and webhooks. */
+  /** Channel on which every status change of a job is published (`{id, status}`), for `Prefer: wait`. */
   get channel() {
     return `${this.prefix}:job-events`;
   }
 
+  /** KEYS and the common ARGV of the job scripts. */
+  private scriptArgs(id: string, batchId: string | null | undefined, now: string) {
+    const b = batchId ? `${this.prefix}:batch:${batchId}` : `${this.prefix}:batch:-`;
+    return [this.key(id), this.deliveriesKey(id), b, `${b}:ended`, `${b}:items`, this.retentionSeconds, batchId ? '1' : '0', id, now];
+  }
+
   async create(job: NewJob): Promise<void> {
-    await this.redis.hset(this.key(job.id), {
-      id: job.id,
-      status: 'queued',
-      model: job.model.name,
-      model_version: job.model.version,
-      created_at: job.createdAt,
-      input: JSON.stringify(job.input),
-      top_k: job.topK,
-      blob_key: job.blobKey,
-      metadata: JSON.stringify(job.metadata),
-      priority: job.priority ?? '',
-      batch_id: job.batchId ?? '',
-      request_id: job.requestId ?? '',
-      webhook: job.webhook ? JSON.stringify(job.webhook) : '',
-      attempts: 0,
-    });
+    await this.redis.hset(this.key(job.id), jobRecordFields(job));
   }
 
   /** Undo a `create` whose enqueue failed, so no record points at a job that will never run. */
@@ -93,37 +102,49 @@ export class JobStore {
     return { view: toView(h, deliveries), blobKey: h.blob_key ?? '', requestId: h.request_id || null };
   }
 
-  /** Marks a job as started unless it was canceled meanwhile; returns false when it must not run. */
-  async markProcessing(id: string, startedAt: string, attempt: number): Promise<{ ok: boolean; status: string }> {
-    const r = (await this.redis.eval(MARK_PROCESSING, 1, this.key(id), startedAt, attempt)) as string;
-    if (r === 'ok') await this.publish(id, 'processing');
-    return { ok: r === 'ok', status: r };
+  /** Several job records in one round trip, in the order asked (null where gone); deliveries are not read. */
+  async getMany(ids: string[]): Promise<(JobView | null)[]> {
+    if (ids.length === 0) return [];
+    const m = this.redis.multi();
+    for (const id of ids) m.hgetall(this.key(id));
+    const rows = (await m.exec()) as [null, Record<string, string>][];
+    return rows.map(([, h]) => (h && h.id ? toView(h, []) : null));
   }
 
-  /** Stores the outcome once; returns true for the first finisher only (later duplicates are ignored). */
-  async finish(id: string, outcome: FinishOutcome, completedAt: string): Promise<boolean> {
-    const fields: (string | number)[] = ['status', outcome.kind, 'completed_at', completedAt];
+  /**
+   * Marks a job as started unless it was canceled meanwhile or already ended; `ok` is false when it must not
+   * run. `status` is 'first' on the first start, 'again' on a retry.
+   */
+  async markProcessing(id: string, batchId: string | null | undefined, startedAt: string, attempt: number): Promise<Change> {
+    const r = await this.scripts.markProcessing(...this.scriptArgs(id, batchId, startedAt), attempt);
+    const ok = r === 'first' || r === 'again';
+    if (r === 'first') await this.publish(id, 'processing');
+    return { ok, status: r, batchCompleted: false };
+  }
+
+  /** Stores the outcome once; `ok` is true for the first finisher only (later duplicates are ignored). */
+  async finish(id: string, batchId: string | null | undefined, outcome: FinishOutcome, completedAt: string): Promise<Change> {
+    const fields: (string | number)[] = [];
     if (outcome.kind === 'succeeded') {
       fields.push('result', JSON.stringify({ predictions: outcome.predictions }), 'timings', JSON.stringify(outcome.timings));
     } else {
       fields.push('error', JSON.stringify(outcome.error));
       if (outcome.timings) fields.push('timings', JSON.stringify(outcome.timings));
     }
-    const r = (await this.redis.eval(
-      FINISH, 2, this.key(id), this.deliveriesKey(id), this.retentionSeconds, ...fields,
-    )) as string;
-    if (r === 'ok') await this.publish(id, outcome.kind);
-    return r === 'ok';
+    const r = await this.scripts.finish(...this.scriptArgs(id, batchId, completedAt), outcome.kind, ...fields);
+    return this.changed(id, r, outcome.kind);
   }
 
-  /** Cancels a job that has not started; returns the status that prevented it otherwise. */
-  async cancel(id: string, at: string): Promise<'ok' | 'missing' | JobStatus> {
-    const r = (await this.redis.eval(CANCEL, 2, this.key(id), this.deliveriesKey(id), this.retentionSeconds, at)) as
-      | 'ok'
-      | 'missing'
-      | JobStatus;
-    if (r === 'ok') await this.publish(id, 'canceled');
-    return r;
+  /** Cancels a job that has not started; `status` says what prevented it otherwise. */
+  async cancel(id: string, batchId: string | null | undefined, at: string): Promise<Change> {
+    const r = await this.scripts.cancel(...this.scriptArgs(id, batchId, at));
+    return this.changed(id, r, 'canceled');
+  }
+
+  private async changed(id: string, r: string, status: string): Promise<Change> {
+    const ok = r === 'ok' || r === 'ok_batch_completed';
+    if (ok) await this.publish(id, status);
+    return { ok, status: ok ? status : r, batchCompleted: r === 'ok_batch_completed' };
   }
 
   async addDelivery(id: string, d: WebhookDelivery): Promise<void> {

@@ -42,7 +42,9 @@ export class WebhookNotifier {
     );
   }
 
-  async batchCompleted(batchId: string, url: string): Promise<void> {
+  /** `batch.completed`, when the batch has a webhook URL. */
+  async batchCompleted(batchId: string, url: string | undefined): Promise<void> {
+    if (!url) return;
     const eventId = `msg_${batchId}_batch_completed`;
     await this.queue.add('deliver', { eventId, type: 'batch.completed', url, batchId }, { jobId: eventId });
   }

@@ -19,6 +19,8 @@ export interface ProcessDeps {
   maxPixels: number;
   /** Told about every status change this worker makes (webhooks, batch counts). */
   onStatus?: (job: JobView, status: 'processing' | 'succeeded' | 'failed', requestId: string | null) => Promise<void>;
+  /** Told when a job's end completed its batch. */
+  onBatchCompleted?: (batchId: string) => Promise<void>;
 }
 
 const since = (t: number) => performance.now() - t;
@@ -31,19 +33,19 @@ const round = (ms: number) => Math.round(ms * 10) / 10;
  */
 export function createProcessor(deps: ProcessDeps) {
   return async (job: Job<InferencePayload>): Promise<{ stored: boolean }> => {
-    const { jobId, model, blobKey } = job.data;
+    const { jobId, model, blobKey, batchId } = job.data;
     const log = deps.logger.child({ job_id: jobId, request_id: job.data.requestId, model });
     const loaded = deps.models.get(model);
     if (!loaded) throw new UnrecoverableError(`model ${model} is not served by this worker`);
     const started = performance.now();
     const startedAt = new Date();
-    const mark = await deps.jobs.markProcessing(jobId, startedAt.toISOString(), job.attemptsMade + 1);
+    const mark = await deps.jobs.markProcessing(jobId, batchId, startedAt.toISOString(), job.attemptsMade + 1);
     if (!mark.ok) {
       // Canceled meanwhile, or a duplicate run of a job that already ended (at-least-once delivery).
       log.info({ status: mark.status }, 'job not run: it is no longer queued');
       return { stored: false };
     }
-    await notify(deps, jobId, 'processing');
+    if (mark.status === 'first') await notify(deps, jobId, 'processing');
     const queueMs = Math.max(0, startedAt.getTime() - job.timestamp);
     deps.metrics.queueWait.observe({ model }, queueMs / 1000);
 
@@ -67,11 +69,13 @@ export function createProcessor(deps: ProcessDeps) {
         total_ms: round(totalMs),
         batch_size: out.batchSize,
       };
-      if (await deps.jobs.finish(jobId, { kind: 'succeeded', predictions, timings }, new Date().toISOString())) {
+      const done = await deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, timings }, new Date().toISOString());
+      if (done.ok) {
         deps.metrics.jobsFinished.inc({ model, status: 'succeeded' });
         deps.metrics.endToEnd.observe({ model }, totalMs / 1000);
         await deps.blobs.delete(blobKey);
         await notify(deps, jobId, 'succeeded');
+        if (done.batchCompleted && batchId) await deps.onBatchCompleted?.(batchId);
       }
       log.debug({ timings }, 'job succeeded');
       return { stored: true };
@@ -96,12 +100,14 @@ function errorOf(err: unknown) {
 
 /** Stores a final failure once (also used for jobs that failed by stalling too often) and frees the blob. */
 export async function failJob(deps: ProcessDeps, job: Job<InferencePayload>, error: { code: string; message: string }) {
-  const { jobId, model, blobKey } = job.data;
-  if (await deps.jobs.finish(jobId, { kind: 'failed', error }, new Date().toISOString())) {
+  const { jobId, model, blobKey, batchId } = job.data;
+  const done = await deps.jobs.finish(jobId, batchId, { kind: 'failed', error }, new Date().toISOString());
+  if (done.ok) {
     deps.metrics.jobsFinished.inc({ model, status: 'failed' });
     deps.metrics.jobFailures.inc({ model, code: error.code });
     await deps.blobs.delete(blobKey);
     await notify(deps, jobId, 'failed');
+    if (done.batchCompleted && batchId) await deps.onBatchCompleted?.(batchId);
   }
 }
 

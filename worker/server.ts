@@ -5,6 +5,7 @@ import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import { createRedis, warnUnlessNoEviction } from '../shared/redis.js';
 import { JobStore } from '../shared/job-store.js';
+import { BatchStore } from '../shared/batch-store.js';
 import { FsBlobStore } from '../shared/storage.js';
 import { ModelCatalog } from '../shared/model-catalog.js';
 import { createMetrics } from '../shared/metrics.js';
@@ -64,9 +65,11 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   const webhookQueue = createWebhookQueue(config, redis);
   closers.add('webhook-queue', () => webhookQueue.close());
   const notifier = new WebhookNotifier(webhookQueue);
+  const batches = new BatchStore(redis, config.redis.prefix, config.retentionSeconds);
   const deps: ProcessDeps = {
     jobs, blobs, models, metrics, logger: log, maxPixels: config.uploads.maxPixels,
     onStatus: (job, status, requestId) => notifier.jobChanged(job, status, requestId),
+    onBatchCompleted: async (id) => notifier.batchCompleted(id, (await batches.get(id))?.webhook?.url),
   };
 
   const worker = new Worker<InferencePayload>(QUEUES.inference, createProcessor(deps), {
@@ -97,6 +100,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   const webhooks = createWebhookWorker({
     redis, config, jobs, metrics, logger: log.child({ component: 'webhooks' }),
     secret: await webhookSecret(redis, config.redis.prefix, config.webhooks.secret),
+    loadBatch: (id) => batches.get(id),
   });
   webhooks.on('error', (err) => log.warn({ err: err.message }, 'webhook worker error'));
   closers.add('webhook-worker', () => webhooks.close());

@@ -12,6 +12,8 @@ export interface CancelDeps {
   metrics: Metrics;
   /** Told about a job that was canceled (webhooks, batch counts). */
   onCanceled?: (job: JobView) => Promise<void>;
+  /** Told when this cancel ended the last open item of a batch. */
+  onBatchCompleted?: (batchId: string) => Promise<void>;
 }
 
 const notCancelable = (status: string) =>
@@ -33,12 +35,13 @@ export async function cancelJob(deps: CancelDeps, id: string): Promise<JobView> 
       throw notCancelable('processing');
     }
   }
-  const r = await deps.jobs.cancel(id, new Date().toISOString());
-  if (r === 'missing') throw notFound(`no job ${id}`);
-  if (r !== 'ok') throw notCancelable(r);
+  const r = await deps.jobs.cancel(id, stored.view.batch_id, new Date().toISOString());
+  if (r.status === 'missing') throw notFound(`no job ${id}`);
+  if (!r.ok) throw notCancelable(r.status);
   await deps.blobs.delete(stored.blobKey);
   deps.metrics.jobsFinished.inc({ model: stored.view.model.name, status: 'canceled' });
   const after = (await deps.jobs.get(id))!.view;
   await deps.onCanceled?.(after);
+  if (r.batchCompleted && after.batch_id) await deps.onBatchCompleted?.(after.batch_id);
   return after;
 }

@@ -1,0 +1,61 @@
+import type { Queue } from 'bullmq';
+import { inspectImage } from '../image-header.js';
+import { newJobId } from '../../shared/ids.js';
+import type { UploadedImage } from '../middleware/upload.js';
+import type { BlobStore } from '../../shared/storage.js';
+import type { ModelSpec } from '../../shared/model-manifest.js';
+import type { NewJob } from '../../shared/job-types.js';
+import type { InferencePayload } from '../../shared/queues.js';
+
+/**
+ * Batch items go after every single job: BullMQ serves its plain wait list before prioritized jobs, and single
+ * jobs with an explicit priority get 1–11, so one huge batch never starves the single jobs submitted after it.
+ */
+export const BATCH_ITEM_PRIORITY = 20;
+
+export interface BatchTemplate {
+  id: string;
+  spec: ModelSpec;
+  topK: number;
+}
+
+/**
+ * Checks every image of an append before anything is stored, so a bad file fails the whole request and the
+ * batch is unchanged (all or none); then moves them into the blob store and describes their jobs.
+ */
+export async function prepareItems(
+  blobs: BlobStore,
+  maxPixels: number,
+  batch: BatchTemplate,
+  files: UploadedImage[],
+  requestId: string,
+): Promise<{ jobs: NewJob[]; payloads: InferencePayload[] }> {
+  const headers = [];
+  for (const f of files) {
+    try {
+      headers.push(await inspectImage(f.tempPath, maxPixels));
+    } catch (err) {
+      if (err instanceof Error) err.message = `${f.filename ?? 'an image'}: ${err.message}`;
+      throw err;
+    }
+  }
+  const jobs: NewJob[] = [];
+  const payloads: InferencePayload[] = [];
+  const createdAt = new Date().toISOString();
+  for (const [i, f] of files.entries()) {
+    const id = newJobId();
+    const blobKey = await blobs.adopt(f.tempPath);
+    const h = headers[i]!;
+    jobs.push({
+      id, model: { name: batch.spec.name, version: batch.spec.version }, createdAt, topK: batch.topK, blobKey,
+      input: { filename: f.filename, content_type: h.contentType, bytes: f.bytes, width: h.width, height: h.height, sha256: f.sha256 },
+      metadata: {}, priority: null, batchId: batch.id, requestId, webhook: null,
+    });
+    payloads.push({ jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, batchId: batch.id });
+  }
+  return { jobs, payloads };
+}
+
+export async function enqueueItems(queue: Queue<InferencePayload>, payloads: InferencePayload[]): Promise<void> {
+  await queue.addBulk(payloads.map((data) => ({ name: 'classify', data, opts: { jobId: data.jobId, priority: BATCH_ITEM_PRIORITY } })));
+}

@@ -1,0 +1,110 @@
+/**
+ * Lua for job and batch state changes. Each runs atomically in Redis, so cancel, start and finish cannot
+ * interleave badly, a job run twice stores one result (only the first finisher wins), and a batch's counts move
+ * in the same step as its item's status: they never drift, and reading them costs the same at any batch size.
+ *
+ * Job KEYS: [1] job hash, [2] job deliveries list, [3] batch hash, [4] batch ended list, [5] batch items list.
+ * ARGV[1] retention seconds, ARGV[2] '1' when the job is in a batch, ARGV[3] job id, ARGV[4] now (ISO).
+ */
+const BATCH_ITEM_ENDED = `
+local function batch_item_ended(field)
+  if ARGV[2] ~= '1' then return 0 end
+  redis.call('HINCRBY', KEYS[3], field, 1)
+  redis.call('RPUSH', KEYS[4], ARGV[3])
+  local b = redis.call('HMGET', KEYS[3], 'status', 'total', 'succeeded', 'failed', 'canceled')
+  local ended = tonumber(b[3] or '0') + tonumber(b[4] or '0') + tonumber(b[5] or '0')
+  if (b[1] == 'processing' or b[1] == 'canceled') and ended >= tonumber(b[2] or '0') then
+    if b[1] == 'processing' then redis.call('HSET', KEYS[3], 'status', 'completed') end
+    redis.call('HSET', KEYS[3], 'completed_at', ARGV[4])
+    for i = 3, 5 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end
+    return 1
+  end
+  return 0
+end`;
+
+/** Returns 'first' (queued → processing), 'again' (a retry), or the status that forbids running. */
+export const MARK_PROCESSING = `
+local s = redis.call('HGET', KEYS[1], 'status')
+if s ~= 'queued' and s ~= 'processing' then return s or 'missing' end
+redis.call('HSET', KEYS[1], 'status', 'processing', 'started_at', ARGV[4], 'attempts', ARGV[5])
+if s == 'queued' then
+  if ARGV[2] == '1' then redis.call('HINCRBY', KEYS[3], 'started', 1) end
+  return 'first'
+end
+return 'again'`;
+
+/** ARGV[5] status, then field/value pairs. Returns 'ok', 'ok_batch_completed', or the status already stored. */
+export const FINISH = `${BATCH_ITEM_ENDED}
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s then return 'missing' end
+if s == 'succeeded' or s == 'failed' or s == 'canceled' then return s end
+redis.call('HSET', KEYS[1], 'status', ARGV[5], 'completed_at', ARGV[4])
+for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+if batch_item_ended(ARGV[5]) == 1 then return 'ok_batch_completed' end
+return 'ok'`;
+
+/** Cancels a queued job. Returns 'ok', 'ok_batch_completed', 'missing' or the status that prevented it. */
+export const CANCEL = `${BATCH_ITEM_ENDED}
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s then return 'missing' end
+if s ~= 'queued' then return s end
+redis.call('HSET', KEYS[1], 'status', 'canceled', 'completed_at', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+if batch_item_ended('canceled') == 1 then return 'ok_batch_completed' end
+return 'ok'`;
+
+/**
+ * Appends job records to an open batch, all or none. KEYS: [1] batch, [2] items list, [3..] job hashes;
+ * ARGV: one JSON object of fields per job. Returns 'ok', 'missing' or the batch status that refused it.
+ */
+export const BATCH_APPEND = `
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s then return 'missing' end
+if s ~= 'open' then return s end
+for i = 1, #ARGV do
+  local fields = cjson.decode(ARGV[i])
+  local flat = {}
+  for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = tostring(v) end
+  redis.call('HSET', KEYS[i + 2], unpack(flat))
+  redis.call('RPUSH', KEYS[2], fields['id'])
+end
+redis.call('HINCRBY', KEYS[1], 'total', #ARGV)
+return 'ok'`;
+
+/**
+ * Seals an open batch. KEYS: [1] batch, [2] ended, [3] items; ARGV: [1] now, [2] retention.
+ * Returns 'ok', 'completed' (every item had already ended), 'missing' or the status that refused it.
+ */
+export const BATCH_SEAL = `
+local b = redis.call('HMGET', KEYS[1], 'status', 'total', 'succeeded', 'failed', 'canceled')
+if not b[1] then return 'missing' end
+if b[1] ~= 'open' then return b[1] end
+redis.call('HSET', KEYS[1], 'status', 'processing', 'sealed_at', ARGV[1])
+local ended = tonumber(b[3] or '0') + tonumber(b[4] or '0') + tonumber(b[5] or '0')
+if ended >= tonumber(b[2] or '0') then
+  redis.call('HSET', KEYS[1], 'status', 'completed', 'completed_at', ARGV[1])
+  for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+  return 'completed'
+end
+return 'ok'`;
+
+/**
+ * Marks a batch canceled (no more appends; items not started are canceled by the caller one by one).
+ * KEYS: [1] batch, [2] ended, [3] items; ARGV: [1] now, [2] retention. Returns the previous status, or
+ * 'completed_now' when nothing was left running.
+ */
+export const BATCH_CANCEL = `
+local b = redis.call('HMGET', KEYS[1], 'status', 'total', 'succeeded', 'failed', 'canceled')
+if not b[1] then return 'missing' end
+if b[1] ~= 'open' and b[1] ~= 'processing' then return b[1] end
+redis.call('HSET', KEYS[1], 'status', 'canceled', 'sealed_at', ARGV[1])
+local ended = tonumber(b[3] or '0') + tonumber(b[4] or '0') + tonumber(b[5] or '0')
+if ended >= tonumber(b[2] or '0') then
+  redis.call('HSET', KEYS[1], 'completed_at', ARGV[1])
+  for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+  return 'completed_now'
+end
+return b[1]`;
