@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SHARED, pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
+import { postImages, results, waitForBatch } from '../helpers/batch-client.js';
 
 // The real int8 MobileNetV2 on real photos, through the HTTP API.
 let stack: Stack;
@@ -57,5 +58,35 @@ describe('MobileNetV2 end to end', () => {
     const seconds = (Date.now() - t0) / 1000;
     console.log(`imagenet-sample: top-1 ${((100 * correct) / rows.length).toFixed(1)} %, ${(rows.length / seconds).toFixed(1)} images/s through HTTP`);
     expect(correct / rows.length).toBeGreaterThanOrEqual(0.7);
+  });
+
+  it('runs a batch of real photos whose results carry their filenames and match their images', async () => {
+    const dir = path.join(SHARED, 'eval/imagenet-sample');
+    const rows = (await fs.readFile(path.join(dir, 'labels.csv'), 'utf8')).trim().split('\n').slice(1, 41).map((l) => l.split(','));
+    const images = [
+      { data: await photo('dog.jpg'), name: 'dog.jpg' },
+      { data: await photo('eagle.jpg'), name: 'eagle.jpg' },
+      ...(await Promise.all(rows.map(async (r) => ({ data: await fs.readFile(path.join(dir, r[0]!)), name: r[0]! })))),
+    ];
+    const res = await postImages(stack.url, '/v1/batches', images);
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    const done = await waitForBatch(stack.url, id);
+    expect(done.counts).toMatchObject({ total: 42, succeeded: 42 });
+    const lines = (await results(stack.url, id)).lines.map((l) => JSON.parse(l));
+    const byName = new Map(lines.map((l) => [l.filename, l]));
+    expect(byName.size).toBe(42);
+    expect(byName.get('dog.jpg').label).toBe('malamute');
+    expect(byName.get('eagle.jpg').label).toBe('bald eagle');
+    let correct = 0;
+    for (const r of rows) if (byName.get(r[0]!).predictions[0].class_id === Number(r[1])) correct++;
+    expect(correct / rows.length).toBeGreaterThanOrEqual(0.6);
+    // Each line is the job it names: same file, same answer.
+    for (const line of lines.slice(0, 10)) {
+      const job = (await (await fetch(`${stack.url}/v1/jobs/${line.job_id}`)).json()) as any;
+      expect(job.input.filename).toBe(line.filename);
+      expect(job.batch_id).toBe(id);
+      expect(job.result.predictions).toEqual(line.predictions);
+    }
   });
 });
