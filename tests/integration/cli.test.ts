@@ -1,0 +1,362 @@
+/**
+ * The `inferq` command as users run it: `node client/bin/inferq.js ...` in a child process, against the real API
+ * and worker (tiny-colour model, real Redis). The "photos" are solid-colour images named after their colour.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COLOURS, solidImage } from '../helpers/tiny-model.js';
+import { pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
+import { inputsDigest, walkImages, type BatchState } from '../../client/cli.js';
+
+const BIN = path.resolve('client/bin/inferq.js');
+const ADMIN_TOKEN = 'cli-test-admin-token-0123456789';
+const FORMATS = ['jpeg', 'png', 'webp'] as const;
+const EXT = { jpeg: 'jpg', png: 'png', webp: 'webp' } as const;
+
+let stack: Stack;
+let tmp: string;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[], opts: { cwd?: string; url?: string; env?: Record<string, string> } = {}): Promise<Run> {
+  const env: Record<string, string | undefined> = { ...process.env, INFERQ_URL: opts.url ?? stack.url, ...opts.env };
+  delete env.INFERQ_API_KEY;
+  if (!opts.env?.INFERQ_ADMIN_TOKEN) delete env.INFERQ_ADMIN_TOKEN;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Writes `count` colour images under `dir` (some in sub-folders), named `<colour>-<n>.<ext>`; returns their colours by name. */
+async function writePhotos(dir: string, count: number): Promise<Map<string, string>> {
+  const cache = new Map<string, Buffer>();
+  const names = new Map<string, string>();
+  for (let i = 0; i < count; i++) {
+    const c = COLOURS[i % COLOURS.length]!;
+    const format = FORMATS[i % FORMATS.length]!;
+    const key = `${c.name}.${format}`;
+    if (!cache.has(key)) cache.set(key, await solidImage(c.rgb, { format, width: 96, height: 64 }));
+    const name = `${c.name}-${String(i).padStart(3, '0')}.${EXT[format]}`;
+    const sub = i % 3 === 0 ? '' : i % 3 === 1 ? 'a' : path.join('b', 'c');
+    await fs.mkdir(path.join(dir, sub), { recursive: true });
+    await fs.writeFile(path.join(dir, sub, name), cache.get(key)!);
+    names.set(name, c.name);
+  }
+  return names;
+}
+
+beforeAll(async () => {
+  stack = await startStack({ BATCH_MAX_SIZE: '8', BATCH_MAX_DELAY_MS: '20', ADMIN_TOKEN });
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'inferq-cli-'));
+});
+afterAll(async () => {
+  await stack?.stop();
+  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe('inferq jobs and models', () => {
+  it('submit --wait prints the right colour for each file', async () => {
+    await fs.writeFile(path.join(tmp, 'red.jpg'), await solidImage([250, 10, 10]));
+    await fs.writeFile(path.join(tmp, 'green.png'), await solidImage([10, 240, 10], { format: 'png' }));
+    const r = await runCli(['submit', '--wait', '--top-k', '3', 'red.jpg', 'green.png'], { cwd: tmp });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // Each file: a head line, then its predictions with the top one first.
+    expect(r.stdout).toMatch(/^red\.jpg {2}job_[0-9A-Z]{26} {2}succeeded.*\n {4}red +\d+\.\d+%/m);
+    expect(r.stdout).toMatch(/^green\.png {2}job_[0-9A-Z]{26} {2}succeeded.*\n {4}green +\d+\.\d+%/m);
+    expect(r.stdout.indexOf('red.jpg')).toBeLessThan(r.stdout.indexOf('green.png'));
+    const predictionLines = r.stdout.split('\n').filter((l) => /^ {4}\S/.test(l));
+    expect(predictionLines).toHaveLength(6);
+  });
+
+  it('submit prints the job id; status shows the finished job', async () => {
+    await fs.writeFile(path.join(tmp, 'blue.webp'), await solidImage([10, 10, 240], { format: 'webp' }));
+    const r = await runCli(['submit', path.join(tmp, 'blue.webp'), '--metadata', '{"k":"v"}']);
+    expect(r.code).toBe(0);
+    const m = /^blue\.webp {2}(job_[0-9A-Z]{26}) {2}queued$/m.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    const id = m![1]!;
+    expect((await pollJob(stack.url, id)).status).toBe('succeeded');
+
+    const s = await runCli(['status', id]);
+    expect(s.code).toBe(0);
+    expect(s.stdout).toMatch(new RegExp(`^${id} {2}succeeded$`, 'm'));
+    expect(s.stdout).toMatch(/^ {4}blue +\d+\.\d+%/m);
+    expect(s.stdout).toContain('{"k":"v"}');
+
+    const j = await runCli(['status', id, '--json']);
+    expect(j.code).toBe(0);
+    const job = JSON.parse(j.stdout);
+    expect(job).toMatchObject({ id, status: 'succeeded', metadata: { k: 'v' } });
+    expect(job.result.predictions[0].label).toBe('blue');
+  });
+
+  it('cancel of a finished job fails with a clear message', async () => {
+    const res = await postImage(stack.url, await solidImage([240, 240, 10]), {}, { headers: { Prefer: 'wait=10' } });
+    const id = ((await res.json()) as { id: string }).id;
+    expect((await pollJob(stack.url, id)).status).toBe('succeeded');
+    const r = await runCli(['cancel', id]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`cannot cancel ${id}: it has already ended (succeeded)`);
+  });
+
+  it('status of an unknown job and bad arguments fail with their own exit codes', async () => {
+    const r = await runCli(['status', 'job_01JABCDEFGHJKMNPQRSTVWXYZ0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not_found: .*HTTP 404/);
+    const u = await runCli(['submit']);
+    expect(u.code).toBe(64);
+    expect(u.stderr).toContain("inferq submit --help");
+    const down = await runCli(['models'], { url: 'http://127.0.0.1:9' });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('is the inferq API running at http://127.0.0.1:9?');
+  });
+
+  it('models lists the served models', async () => {
+    const r = await runCli(['models']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^NAME +VERSION +DEFAULT/m);
+    expect(r.stdout).toMatch(/^tiny-colour +1 +yes +8 /m);
+    const j = await runCli(['models', '--json']);
+    const list = JSON.parse(j.stdout);
+    expect(list.default).toBe('tiny-colour');
+    expect(list.data.map((m: { name: string }) => m.name)).toEqual(['tiny-colour']);
+    const one = await runCli(['models', 'tiny-colour']);
+    expect(one.stdout).toMatch(/output +output logits, 8 classes/);
+  });
+
+  it('webhook-secret prints the secret with the admin token and refuses a wrong one', async () => {
+    const r = await runCli(['webhook-secret'], { env: { INFERQ_ADMIN_TOKEN: ADMIN_TOKEN } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^whsec_\S+\n$/);
+    const again = await runCli(['webhook-secret', '--admin-token', ADMIN_TOKEN, '--json']);
+    expect(JSON.parse(again.stdout)).toEqual({ secret: r.stdout.trim(), source: 'generated' });
+    const wrong = await runCli(['webhook-secret', '--admin-token', 'not-the-admin-token-at-all']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/forbidden/);
+  });
+});
+
+describe('inferq batch', () => {
+  function checkLines(stdout: string, names: Map<string, string>): { job_id: string; filename: string }[] {
+    const lines = stdout.trimEnd().split('\n');
+    const rows = lines.map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(names.size);
+    for (const row of rows) {
+      expect(row.status).toBe('succeeded');
+      expect(names.get(row.filename), row.filename).toBe(row.label);
+      expect(row.predictions[0].label).toBe(row.label);
+      expect(row.error_code).toBeNull();
+    }
+    expect(new Set(rows.map((r) => r.filename)).size).toBe(names.size);
+    expect(new Set(rows.map((r) => r.job_id)).size).toBe(names.size);
+    return rows;
+  }
+
+  it('classifies a folder of 40 photos, then a re-run reuses the same batch', async () => {
+    const dir = path.join(tmp, 'photos');
+    const names = await writePhotos(dir, 40);
+    // Not photos: a hidden file, a hidden folder and a text file are skipped.
+    await fs.writeFile(path.join(dir, '.hidden.jpg'), 'x');
+    await fs.mkdir(path.join(dir, '.thumbs'));
+    await fs.writeFile(path.join(dir, '.thumbs', 'red-999.jpg'), 'x');
+    await fs.writeFile(path.join(dir, 'notes.txt'), 'x');
+    const out = path.join(tmp, 'r.jsonl');
+
+    const r = await runCli(['batch', dir, '--out', out, '--chunk', '7', '--concurrency', '3'], { cwd: tmp });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    const rows = checkLines(await fs.readFile(out, 'utf8'), names);
+    expect(r.stderr).toMatch(/batch bat_[0-9A-Z]{26} completed/);
+    expect(r.stderr).toMatch(/total 40, succeeded 40, failed 0, canceled 0/);
+    expect(r.stderr).toMatch(/elapsed [\d.]+ s, [\d.]+ images\/s/);
+    expect(r.stderr).toMatch(/upload 40\/40 files/);
+
+    const state = JSON.parse(await fs.readFile(`${out}.inferq-batch.json`, 'utf8')) as BatchState;
+    expect(state.batch_id).toMatch(/^bat_/);
+    expect(state.uploaded_chunks).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(state.sealed).toBe(true);
+    expect(state.files).toHaveLength(40);
+    const batch = (await (await fetch(`${stack.url}/v1/batches/${state.batch_id}`)).json()) as Record<string, any>;
+    expect(batch.counts).toMatchObject({ total: 40, succeeded: 40 });
+
+    const again = await runCli(['batch', dir, '--out', out, '--chunk', '7'], { cwd: tmp });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`resuming batch ${state.batch_id} (completed; 40 of 40 files uploaded before)`);
+    const rows2 = checkLines(await fs.readFile(out, 'utf8'), names);
+    expect(new Set(rows2.map((x) => x.job_id))).toEqual(new Set(rows.map((x) => x.job_id)));
+  });
+
+  it('resumes a half-uploaded batch without adding its first chunk twice', async () => {
+    const dir = path.join(tmp, 'half');
+    const names = await writePhotos(dir, 30);
+    const files = await walkImages([dir]);
+    const sizes = await Promise.all(files.map(async (f) => (await fs.stat(f)).size));
+    // What an interrupted run leaves: an open batch holding chunk 0, and a state file saying so.
+    const created = await fetch(`${stack.url}/v1/batches`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(created.status).toBe(201);
+    const batchId = ((await created.json()) as { id: string }).id;
+    const form = new FormData();
+    for (const f of files.slice(0, 10)) form.append('images', new Blob([new Uint8Array(await fs.readFile(f))]), path.basename(f));
+    expect((await fetch(`${stack.url}/v1/batches/${batchId}/images`, { method: 'POST', body: form })).status).toBe(200);
+    const out = path.join(tmp, 'half.jsonl');
+    const now = new Date().toISOString();
+    const state: BatchState = {
+      version: 1,
+      batch_id: batchId,
+      url: stack.url,
+      model: null,
+      top_k: null,
+      inputs: inputsDigest(files.map((f, i) => ({ path: f, size: sizes[i]! }))),
+      chunk_size: 10,
+      files,
+      uploaded_chunks: [0],
+      rejected: [],
+      sealed: false,
+      created_at: now,
+      updated_at: now,
+    };
+    await fs.writeFile(`${out}.inferq-batch.json`, JSON.stringify(state));
+
+    const r = await runCli(['batch', dir, '--out', out, '--resume'], { cwd: tmp });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`resuming batch ${batchId} (open; 10 of 30 files uploaded before)`);
+    expect(r.stderr).toMatch(/total 30, succeeded 30/);
+    checkLines(await fs.readFile(out, 'utf8'), names);
+    const saved = JSON.parse(await fs.readFile(`${out}.inferq-batch.json`, 'utf8')) as BatchState;
+    expect(saved).toMatchObject({ batch_id: batchId, uploaded_chunks: [0, 1, 2], sealed: true });
+  });
+
+  it('writes CSV to stdout, reports refused files and exits 2', async () => {
+    const dir = path.join(tmp, 'mixed');
+    await writePhotos(dir, 8);
+    await fs.writeFile(path.join(dir, 'bogus.jpg'), 'this is not an image');
+    const r = await runCli(['batch', 'mixed', '--format', 'csv', '--chunk', '4'], { cwd: tmp });
+    expect(r.code, r.stderr).toBe(2);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('job_id,filename,status,label,confidence,error_code');
+    expect(lines).toHaveLength(9);
+    for (const line of lines.slice(1)) {
+      const [, filename, status, label] = line.split(',');
+      expect(status).toBe('succeeded');
+      expect(filename!.split('-')[0]).toBe(label);
+    }
+    expect(r.stderr).toMatch(/1 file\(s\) refused by the server:\n {2}mixed\/bogus\.jpg: unsupported_media_type/);
+    expect(r.stderr).toMatch(/total 8, succeeded 8, failed 0, canceled 0, refused at upload 1/);
+    const state = JSON.parse(await fs.readFile(path.join(tmp, '.inferq-batch-state.json'), 'utf8')) as BatchState;
+    expect(state.rejected).toEqual([{ file: path.join(dir, 'bogus.jpg'), code: 'unsupported_media_type', message: expect.any(String) }]);
+  });
+});
+
+describe('inferq eval', () => {
+  async function labelledSet(dir: string, perColour: number, wrong: string[] = []): Promise<string> {
+    await fs.mkdir(dir, { recursive: true });
+    const rows = ['file,class_index,wnid,label'];
+    for (let i = 0; i < COLOURS.length * perColour; i++) {
+      const idx = i % COLOURS.length;
+      const c = COLOURS[idx]!;
+      const file = `${c.name}_${i}.png`;
+      await fs.writeFile(path.join(dir, file), await solidImage(c.rgb, { format: 'png', width: 64, height: 64 }));
+      const labelIdx = wrong.includes(file) ? (idx + 1) % COLOURS.length : idx;
+      rows.push(`${file},${labelIdx},c${labelIdx},"${COLOURS[labelIdx]!.name}"`);
+    }
+    const labels = path.join(dir, 'labels.csv');
+    await fs.writeFile(labels, rows.join('\n') + '\n');
+    return labels;
+  }
+
+  it('reports top-1 = 1.0 and latency percentiles on a correctly labelled set', async () => {
+    const dir = path.join(tmp, 'eval');
+    const labels = await labelledSet(dir, 2);
+    const report = path.join(tmp, 'report.json');
+    const r = await runCli(['eval', dir, '--labels', labels, '--out', report, '--concurrency', '4']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/top-1 accuracy +100\.0 % +\(16\/16\)/);
+    expect(r.stdout).toMatch(/latency p95 +[\d.]+ m?s/);
+    expect(r.stdout).toContain('No misclassified images.');
+    const rep = JSON.parse(await fs.readFile(report, 'utf8'));
+    expect(rep).toMatchObject({ images: 16, succeeded: 16, errors: 0, top1: 1, top5: 1, model: { name: 'tiny-colour', version: '1' } });
+    const { p50, p95, p99 } = rep.latency_ms;
+    for (const v of [p50, p95, p99]) expect(v).toBeTypeOf('number');
+    expect(p50).toBeGreaterThan(0);
+    expect(p50).toBeLessThanOrEqual(p95);
+    expect(p95).toBeLessThanOrEqual(p99);
+    expect(rep.throughput_ips).toBeGreaterThan(0);
+    expect(rep.results).toHaveLength(16);
+    expect(rep.misclassified).toEqual([]);
+  });
+
+  it('lists the misclassified images with expected vs predicted', async () => {
+    const dir = path.join(tmp, 'eval-wrong');
+    const labels = await labelledSet(dir, 1, ['red_4.png']);
+    const r = await runCli(['eval', dir, '--labels', labels, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.top1).toBe(0.875);
+    expect(rep.misclassified).toEqual([
+      {
+        file: 'red_4.png',
+        expected: { class_index: 5, label: 'magenta' },
+        predicted: { class_id: 4, label: 'red', confidence: expect.any(Number) },
+        in_top5: expect.any(Boolean),
+        error: null,
+      },
+    ]);
+    const table = await runCli(['eval', dir, '--labels', labels]);
+    expect(table.stdout).toMatch(/Misclassified \(1 of 1.*\n.*\n +red_4\.png +magenta \(5\) +red \(4\)/);
+  });
+});
+
+describe('inferq with no worker running', () => {
+  let idle: Stack;
+  beforeAll(async () => {
+    idle = await startStack({}, { workers: 0 });
+  });
+  afterAll(async () => {
+    await idle?.stop();
+  });
+
+  it('cancels a queued job, then refuses to cancel it again', async () => {
+    await fs.writeFile(path.join(tmp, 'white.jpg'), await solidImage([250, 250, 250]));
+    const s = await runCli(['submit', path.join(tmp, 'white.jpg')], { url: idle.url });
+    const id = /(job_[0-9A-Z]{26})/.exec(s.stdout)![1]!;
+    const r = await runCli(['cancel', id], { url: idle.url });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`canceled ${id}\n`);
+    const again = await runCli(['cancel', id], { url: idle.url });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`cannot cancel ${id}: it has already ended (canceled)`);
+  });
+
+  it('batch --timeout gives up following; cancel and status work on the batch id', async () => {
+    const dir = path.join(tmp, 'stuck');
+    await writePhotos(dir, 5);
+    const r = await runCli(['batch', dir, '--out', path.join(tmp, 'stuck.jsonl'), '--timeout', '1'], { url: idle.url });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/still processing after 1 s/);
+    const batchId = /(bat_[0-9A-Z]{26})/.exec(r.stderr)![1]!;
+    const c = await runCli(['cancel', batchId], { url: idle.url });
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toContain(`canceled batch ${batchId}: 5 of 5 items canceled`);
+    const s = await runCli(['status', batchId, '--json'], { url: idle.url });
+    expect(JSON.parse(s.stdout)).toMatchObject({ id: batchId, status: 'canceled', counts: { total: 5, canceled: 5 } });
+    // A re-run knows the batch was canceled and says how to start over.
+    const again = await runCli(['batch', dir, '--out', path.join(tmp, 'stuck.jsonl')], { url: idle.url });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/was canceled; run with --fresh/);
+  });
+});
