@@ -2,6 +2,10 @@ import express, { type Express } from 'express';
 import { requestId } from './middleware/request-id.js';
 import { errorHandler, notFoundRoute } from './middleware/error-handler.js';
 import { httpMetrics } from './middleware/http-metrics.js';
+import { requireApiKey } from './middleware/auth.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { redisReady } from './middleware/redis-ready.js';
+import { requireToken } from './middleware/admin-auth.js';
 import { jobsRouter } from './routes/jobs.js';
 import { predictRouter } from './routes/predict.js';
 import { modelsRouter } from './routes/models.js';
@@ -20,13 +24,17 @@ export function createApp(ctx: ApiContext): Express {
   app.use(requestId);
   app.use(httpMetrics(ctx.metrics));
   app.use(express.json({ limit: '64kb' }));
+  // Open: probes, the API reference, and (unless METRICS_TOKEN is set) metrics.
   app.use(healthRouter(ctx));
-  app.use(metricsRouter(ctx));
   app.use(docsRouter());
+  if (ctx.config.auth.metricsToken) app.use('/metrics', requireToken(ctx.config.auth.metricsToken, 'METRICS_TOKEN'));
+  app.use(metricsRouter(ctx));
+  app.use(webhooksRouter(ctx));
+  // Everything else: API key (when configured), Redis up, rate limit.
+  app.use(requireApiKey(ctx.apiKeys), redisReady(ctx.redis), rateLimit(ctx.redis, { ...ctx.config.rateLimit, prefix: ctx.config.redis.prefix }));
   app.use(modelsRouter(ctx));
   app.use(jobsRouter(ctx));
   app.use(predictRouter(ctx));
-  app.use(webhooksRouter(ctx));
   app.use(batchesRouter(ctx));
   app.use(notFoundRoute);
   app.use(errorHandler(ctx.logger));

@@ -9,6 +9,7 @@ import type { ModelCatalog } from '../shared/model-catalog.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Heartbeats } from '../shared/heartbeats.js';
 import type { JobWaiter } from './job-waiter.js';
+import type { ApiKeyRegistry } from './auth/api-keys.js';
 import type { SubmitDeps } from './use-cases/submit-job.js';
 import type { CancelDeps } from './use-cases/cancel-job.js';
 import type { BatchDeps } from './use-cases/batches.js';
@@ -25,6 +26,7 @@ export interface ApiContext {
   metrics: Metrics;
   heartbeats: Heartbeats;
   waiter: JobWaiter;
+  apiKeys: ApiKeyRegistry;
   submit: SubmitDeps;
   cancel: CancelDeps;
   batch: BatchDeps;

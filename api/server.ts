@@ -18,6 +18,8 @@ import { uploadMiddleware } from './middleware/upload.js';
 import { registerQueueMetrics } from './queue-metrics.js';
 import { webhookUrlValidator } from './webhook-url.js';
 import { createApp } from './app.js';
+import { ApiKeyRegistry } from './auth/api-keys.js';
+import { Admission } from './backpressure.js';
 import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
 import type { ApiContext } from './context.js';
 
@@ -64,16 +66,19 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   await waiter.start();
   const idempotency = new IdempotencyStore(redis, config.redis.prefix);
 
+  const admission = new Admission(queue, config.backpressure.highWater, config.backpressure.lowWater);
+  const admit = () => admission.admit();
   const batches = new BatchStore(redis, config.redis.prefix, config.retentionSeconds);
   const onBatchCompleted = async (id: string) => notifier.batchCompleted(id, (await batches.get(id))?.webhook?.url);
   const ctx: ApiContext = {
     config, logger, redis, queue, jobs, blobs, models, metrics, heartbeats, waiter,
-    submit: { jobs, blobs, queue, models, idempotency, metrics, maxPixels: config.uploads.maxPixels },
+    apiKeys: new ApiKeyRegistry(config.auth.apiKeys, config.auth.apiKeysFile),
+    submit: { jobs, blobs, queue, models, idempotency, metrics, maxPixels: config.uploads.maxPixels, admit },
     cancel: { jobs, blobs, queue, metrics, onCanceled: (job) => notifier.jobChanged(job, 'canceled'), onBatchCompleted },
-    batch: { batches, jobs, blobs, queue, models, metrics, maxPixels: config.uploads.maxPixels, onBatchCompleted },
+    batch: { batches, jobs, blobs, queue, models, metrics, maxPixels: config.uploads.maxPixels, onBatchCompleted, admit },
     upload: uploadMiddleware(blobs, { maxBytes: config.uploads.maxBytes, maxFiles: 1, fileFields: ['image', 'file'] }),
     batchUpload: uploadMiddleware(blobs, { maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxBatchFiles, fileFields: ['images', 'image', 'file'] }),
-    scopeOf: () => 'public',
+    scopeOf: (req) => req.apiKeyName ?? 'public',
     validateWebhookUrl: webhookUrlValidator({ allowedHosts: config.webhooks.allowedHosts }),
   };
   const server = http.createServer(createApp(ctx));

@@ -82,6 +82,24 @@ const schema = z.object({
   WEBHOOK_CONCURRENCY: z.coerce.number().int().positive().default(32),
   /** Bearer token for operator endpoints (`/admin/queues`, `/v1/webhooks/secret`); they are off without it. */
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * API keys, as sha256 hex digests of the keys (never the keys themselves), each optionally named
+   * (`name:digest`), comma separated. With none here and no API_KEYS_FILE, the API is open (one-machine default).
+   */
+  API_KEYS: list,
+  /** A file of `name:sha256hex` lines (# comments); re-read when it changes, so a key is revoked without a restart. */
+  API_KEYS_FILE: z.string().optional(),
+  /** Bearer token Prometheus must send for `/metrics`; open without it. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Requests per window per API key (per client IP when auth is off); 0 turns rate limiting off. */
+  RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).default(0),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
+  /** Waiting jobs at which submissions get 503 `overloaded`; 0 turns backpressure off. */
+  QUEUE_HIGH_WATER: z.coerce.number().int().min(0).default(50_000),
+  /** Once overloaded, submissions are accepted again below this many waiting jobs (default 80 % of high water). */
+  QUEUE_LOW_WATER: z.coerce.number().int().min(0).optional(),
+  /** Test-only fault injection: a worker kills itself when it runs a batch holding an image with this sha256. */
+  FAULT_CRASH_ON_SHA256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 
 /** `300ms`, `5s`, `5m`, `2h`, `1d` → milliseconds; a bare number is seconds. */
@@ -117,6 +135,10 @@ export interface Config {
   retentionSeconds: number;
   webhooks: { secret?: string; timeoutMs: number; retrySchedule: number[]; allowedHosts: string[]; concurrency: number };
   adminToken?: string;
+  auth: { apiKeys: string[]; apiKeysFile?: string; metricsToken?: string };
+  rateLimit: { requests: number; windowSeconds: number };
+  backpressure: { highWater: number; lowWater: number };
+  faults: { crashOnSha256?: string };
 }
 
 export class ConfigError extends Error {
@@ -181,6 +203,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       concurrency: e.WEBHOOK_CONCURRENCY,
     },
     adminToken: e.ADMIN_TOKEN,
+    auth: { apiKeys: e.API_KEYS, apiKeysFile: e.API_KEYS_FILE ? path.resolve(e.API_KEYS_FILE) : undefined, metricsToken: e.METRICS_TOKEN },
+    rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
+    backpressure: {
+      highWater: e.QUEUE_HIGH_WATER,
+      lowWater: Math.min(e.QUEUE_LOW_WATER ?? Math.floor(e.QUEUE_HIGH_WATER * 0.8), e.QUEUE_HIGH_WATER),
+    },
+    faults: { crashOnSha256: e.FAULT_CRASH_ON_SHA256 },
   };
   return deepFreeze(config);
 }

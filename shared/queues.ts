@@ -9,6 +9,8 @@ export interface InferencePayload {
   topK: number;
   requestId?: string;
   batchId?: string;
+  /** Set when the job has a webhook, so workers read the job record back only for those. */
+  webhook?: boolean;
 }
 
 export interface WebhookPayload {

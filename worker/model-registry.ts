@@ -12,11 +12,18 @@ export interface ItemOutput {
   inferenceMs: number;
 }
 
+/** One image waiting for a batch. */
+export interface BatchItem {
+  tensor: Float32Array;
+  /** Fault injection for tests (FAULT_CRASH_ON_SHA256): the process dies when a batch holding this item runs. */
+  crash?: boolean;
+}
+
 /** A served model: its spec, labels and batcher. */
 export interface LoadedModel {
   spec: ModelSpec;
   labels: string[];
-  batcher: Batcher<Float32Array, ItemOutput>;
+  batcher: Batcher<BatchItem, ItemOutput>;
 }
 
 /**
@@ -52,7 +59,7 @@ export class ModelRegistry {
         if (labels.length !== spec.num_classes) {
           throw new Error(`${spec.name}: ${labels.length} labels, but the manifest says ${spec.num_classes} classes`);
         }
-        const batcher = new Batcher<Float32Array, ItemOutput>((items) => runBatch(runner, spec, items), opts.batch);
+        const batcher = new Batcher<BatchItem, ItemOutput>((items) => runBatch(runner, spec, items), opts.batch);
         if (opts.onFlush) batcher.on('flush', (e: FlushEvent) => opts.onFlush!(spec.name, e));
         models.set(spec.name, { spec, labels, batcher });
       }
@@ -86,10 +93,13 @@ export function itemDims(spec: ModelSpec): number[] {
   return spec.preprocessing.layout === 'NCHW' ? [3, c, c] : [c, c, 3];
 }
 
-async function runBatch(runner: InferenceRunner, spec: ModelSpec, items: Float32Array[]): Promise<ItemOutput[]> {
-  const size = items[0]!.length;
+async function runBatch(runner: InferenceRunner, spec: ModelSpec, items: BatchItem[]): Promise<ItemOutput[]> {
+  // A real crash in native decode or inference code takes the whole process down with its batch; tests of
+  // the recovery from that (RELIABILITY.md R5) need a poison image that does it on demand.
+  if (items.some((i) => i.crash)) process.kill(process.pid, 'SIGKILL');
+  const size = items[0]!.tensor.length;
   const batch = new Float32Array(size * items.length);
-  items.forEach((item, i) => batch.set(item, i * size));
+  items.forEach((item, i) => batch.set(item.tensor, i * size));
   const { data, inferenceMs } = await runner.run(spec.name, batch, items.length);
   if (data.length !== items.length * spec.num_classes) {
     throw new Error(`${spec.name}: output has ${data.length} values for ${items.length} items of ${spec.num_classes} classes`);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { InferencePayload } from '../shared/queues.js';
 import type { JobStore } from '../shared/job-store.js';
@@ -17,6 +18,8 @@ export interface ProcessDeps {
   metrics: Metrics;
   logger: Logger;
   maxPixels: number;
+  /** Test-only fault injection: the sha256 of an image whose batch kills the process. */
+  crashOnSha256?: string;
   /** Told about every status change this worker makes (webhooks, batch counts). */
   onStatus?: (job: JobView, status: 'processing' | 'succeeded' | 'failed', requestId: string | null) => Promise<void>;
   /** Told when a job's end completed its batch. */
@@ -45,7 +48,7 @@ export function createProcessor(deps: ProcessDeps) {
       log.info({ status: mark.status }, 'job not run: it is no longer queued');
       return { stored: false };
     }
-    if (mark.status === 'first') await notify(deps, jobId, 'processing');
+    if (mark.status === 'first') await notify(deps, job, 'processing');
     const queueMs = Math.max(0, startedAt.getTime() - job.timestamp);
     deps.metrics.queueWait.observe({ model }, queueMs / 1000);
 
@@ -59,7 +62,8 @@ export function createProcessor(deps: ProcessDeps) {
       const preprocessMs = since(t0);
       deps.metrics.preprocess.observe({ model }, preprocessMs / 1000);
       // A job that stalled before may have crashed its worker: run it alone so it cannot take others down.
-      const out = await loaded.batcher.submit(tensor, { solo: job.stalledCounter > 0 });
+      const crash = deps.crashOnSha256 !== undefined && createHash('sha256').update(bytes).digest('hex') === deps.crashOnSha256;
+      const out = await loaded.batcher.submit({ tensor, crash }, { solo: job.stalledCounter > 0 });
       const predictions = topK(out.scores, loaded.spec.output, job.data.topK, loaded.labels);
       const totalMs = since(started) + queueMs;
       const timings = {
@@ -74,7 +78,7 @@ export function createProcessor(deps: ProcessDeps) {
         deps.metrics.jobsFinished.inc({ model, status: 'succeeded' });
         deps.metrics.endToEnd.observe({ model }, totalMs / 1000);
         await deps.blobs.delete(blobKey);
-        await notify(deps, jobId, 'succeeded');
+        await notify(deps, job, 'succeeded');
         if (done.batchCompleted && batchId) await deps.onBatchCompleted?.(batchId);
       }
       log.debug({ timings }, 'job succeeded');
@@ -106,13 +110,14 @@ export async function failJob(deps: ProcessDeps, job: Job<InferencePayload>, err
     deps.metrics.jobsFinished.inc({ model, status: 'failed' });
     deps.metrics.jobFailures.inc({ model, code: error.code });
     await deps.blobs.delete(blobKey);
-    await notify(deps, jobId, 'failed');
+    await notify(deps, job, 'failed');
     if (done.batchCompleted && batchId) await deps.onBatchCompleted?.(batchId);
   }
 }
 
-async function notify(deps: ProcessDeps, jobId: string, status: 'processing' | 'succeeded' | 'failed') {
-  if (!deps.onStatus) return;
-  const stored = await deps.jobs.get(jobId);
+// Only jobs with a webhook are read back: the rest need no second round trip per status change.
+async function notify(deps: ProcessDeps, job: Job<InferencePayload>, status: 'processing' | 'succeeded' | 'failed') {
+  if (!deps.onStatus || !job.data.webhook) return;
+  const stored = await deps.jobs.get(job.data.jobId);
   if (stored) await deps.onStatus(stored.view, status, stored.requestId);
 }

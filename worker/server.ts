@@ -67,7 +67,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   const notifier = new WebhookNotifier(webhookQueue);
   const batches = new BatchStore(redis, config.redis.prefix, config.retentionSeconds);
   const deps: ProcessDeps = {
-    jobs, blobs, models, metrics, logger: log, maxPixels: config.uploads.maxPixels,
+    jobs, blobs, models, metrics, logger: log, maxPixels: config.uploads.maxPixels, crashOnSha256: config.faults.crashOnSha256,
     onStatus: (job, status, requestId) => notifier.jobChanged(job, status, requestId),
     onBatchCompleted: async (id) => notifier.batchCompleted(id, (await batches.get(id))?.webhook?.url),
   };

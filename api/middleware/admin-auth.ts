@@ -4,17 +4,27 @@ import { AppError } from '../../shared/errors.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+/** Constant-time check of a presented token against the configured one (compared as digests: no length leak). */
+export function tokenMatches(presented: string, expected: string): boolean {
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
 /**
- * Guards operator endpoints with `Authorization: Bearer <ADMIN_TOKEN>`. Without a configured token they are off
- * (403), never open. Compared in constant time on digests, so neither content nor length leaks through timing.
+ * Guards an endpoint with `Authorization: Bearer <token>`. Without a configured token the endpoint is off (403),
+ * never open. `name` is the setting the operator must set, for the error message.
  */
-export function requireAdmin(token: string | undefined): RequestHandler {
-  const expected = token ? digest(token) : null;
-  return (req, _res, next) => {
-    if (!expected) return next(new AppError('forbidden', 403, 'operator endpoints are off; set ADMIN_TOKEN to enable them'));
+export function requireToken(token: string | undefined, name: string): RequestHandler {
+  return (req, res, next) => {
+    if (!token) return next(new AppError('forbidden', 403, `this endpoint is off; set ${name} to enable it`));
     const m = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
-    if (!m) return next(new AppError('unauthorized', 401, 'send Authorization: Bearer <ADMIN_TOKEN>'));
-    if (!timingSafeEqual(digest(m[1]!.trim()), expected)) return next(new AppError('forbidden', 403, 'wrong admin token'));
+    if (!m) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return next(new AppError('unauthorized', 401, `send Authorization: Bearer <${name}>`));
+    }
+    if (!tokenMatches(m[1]!.trim(), token)) return next(new AppError('forbidden', 403, `wrong ${name}`));
     next();
   };
 }
+
+/** Operator endpoints: `ADMIN_TOKEN`. */
+export const requireAdmin = (token: string | undefined) => requireToken(token, 'ADMIN_TOKEN');

@@ -3,6 +3,8 @@ import { parseJobFields } from '../job-fields.js';
 import { discardUploads, uploadedFiles } from '../middleware/upload.js';
 import { appendImages, cancelBatch, createBatch, getBatch, sealBatch } from '../use-cases/batches.js';
 import { streamResults } from '../batch-results.js';
+import { admissionCheck } from './jobs.js';
+import { IdempotencyStore } from '../idempotency.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import { isValidId } from '../../shared/ids.js';
 import { TERMINAL_STATUSES, type JobStatus } from '../../shared/job-types.js';
@@ -27,7 +29,7 @@ function formFields(req: Request): Record<string, unknown> {
 export function batchesRouter(ctx: ApiContext): Router {
   const r = Router();
 
-  r.post('/v1/batches', ctx.batchUpload, async (req, res) => {
+  r.post('/v1/batches', admissionCheck(ctx), ctx.batchUpload, async (req, res) => {
     const files = uploadedFiles(req);
     try {
       const fields = parseJobFields(formFields(req));
@@ -40,10 +42,31 @@ export function batchesRouter(ctx: ApiContext): Router {
     }
   });
 
-  r.post('/v1/batches/:id/images', ctx.batchUpload, async (req, res) => {
+  r.post('/v1/batches/:id/images', admissionCheck(ctx), ctx.batchUpload, async (req, res) => {
     const files = uploadedFiles(req);
     try {
-      res.json(await appendImages(ctx.batch, batchId(req), files, req.id));
+      const id = batchId(req);
+      const key = req.get('idempotency-key');
+      if (!key) {
+        res.json(await appendImages(ctx.batch, id, files, req.id));
+        return;
+      }
+      // A chunk retried after a lost answer must not be added twice: the key claims the append.
+      const scope = `${ctx.scopeOf(req)}:${id}`;
+      const fingerprint = IdempotencyStore.fingerprint([id, files.map((f) => f.sha256)]);
+      const claim = await ctx.submit.idempotency.claim(scope, key, fingerprint);
+      if (!claim.claimed) {
+        res.json(await getBatch(ctx.batch, id));
+        return;
+      }
+      try {
+        const batch = await appendImages(ctx.batch, id, files, req.id);
+        await ctx.submit.idempotency.complete(scope, key, fingerprint, id);
+        res.json(batch);
+      } catch (err) {
+        await ctx.submit.idempotency.release(scope, key).catch(() => undefined);
+        throw err;
+      }
     } finally {
       await discardUploads(files);
     }

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { parseJobFields } from '../job-fields.js';
 import { discardUploads, uploadedFiles, type UploadedImage } from '../middleware/upload.js';
 import { submitJob } from '../use-cases/submit-job.js';
@@ -49,10 +49,18 @@ export async function waitForEnd(ctx: ApiContext, req: Request, res: Response, i
   return status !== null;
 }
 
+/** Refuses a submission before its body is read when the queue is over its high-water mark. */
+export function admissionCheck(ctx: ApiContext): RequestHandler {
+  return async (_req, _res, next) => {
+    await ctx.submit.admit?.();
+    next();
+  };
+}
+
 export function jobsRouter(ctx: ApiContext): Router {
   const r = Router();
 
-  r.post('/v1/jobs', ctx.upload, async (req, res) => {
+  r.post('/v1/jobs', admissionCheck(ctx), ctx.upload, async (req, res) => {
     const { job } = await acceptImage(ctx, req);
     res.setHeader('Location', `/v1/jobs/${job.id}`);
     const wait = preferWait(req.get('prefer'), ctx.config.http.maxWaitSeconds);

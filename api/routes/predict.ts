@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { acceptImage, loadJob, waitForEnd } from './jobs.js';
+import { acceptImage, admissionCheck, loadJob, waitForEnd } from './jobs.js';
 import { AppError } from '../../shared/errors.js';
 import type { ApiContext } from '../context.js';
 
@@ -12,7 +12,7 @@ const FAILURE_STATUS: Record<string, number> = { invalid_image: 422, image_too_l
  */
 export function predictRouter(ctx: ApiContext): Router {
   const r = Router();
-  r.post('/predict', ctx.upload, async (req, res) => {
+  r.post('/predict', admissionCheck(ctx), ctx.upload, async (req, res) => {
     const { job } = await acceptImage(ctx, req);
     const seconds = ctx.config.http.predictTimeoutSeconds;
     if (!(await waitForEnd(ctx, req, res, job.id, seconds))) {

@@ -60,6 +60,7 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
     const blobKey = await deps.blobs.adopt(image.tempPath);
     const payload: InferencePayload = { jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId };
     if (req.batchId) payload.batchId = req.batchId;
+    if (fields.webhookUrl) payload.webhook = true;
     try {
       await deps.jobs.create({
         id,

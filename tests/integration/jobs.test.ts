@@ -82,7 +82,10 @@ describe('submit and poll', () => {
     // Parallel duplicates: one is accepted; the other gets the same job or is told the first is in flight.
     expect(statuses[0]).toBe(202);
     expect([202, 409]).toContain(statuses[1]);
-    const first = (await a.json()) as { id: string };
+    const accepted = a.status === 202 ? a : b;
+    const first = (await accepted.json()) as { id: string };
+    const other202 = accepted === a ? b : a;
+    if (other202.status === 202) expect(((await other202.json()) as { id: string }).id).toBe(first.id);
     await pollJob(stack.url, first.id);
     const again = await postImage(stack.url, img, {}, { headers });
     expect(again.status).toBe(202);
