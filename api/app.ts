@@ -14,6 +14,7 @@ import { metricsRouter } from './routes/metrics.js';
 import { docsRouter } from './routes/docs.js';
 import { webhooksRouter } from './routes/webhooks.js';
 import { batchesRouter } from './routes/batches.js';
+import { adminRouter } from './routes/admin.js';
 import type { ApiContext } from './context.js';
 
 /** Builds the HTTP app without listening, so tests run it in-process on port 0. */
@@ -30,6 +31,8 @@ export function createApp(ctx: ApiContext): Express {
   if (ctx.config.auth.metricsToken) app.use('/metrics', requireToken(ctx.config.auth.metricsToken, 'METRICS_TOKEN'));
   app.use(metricsRouter(ctx));
   app.use(webhooksRouter(ctx));
+  // Before the API-key check: operators log in with ADMIN_TOKEN (bearer or a cookie), not an API key.
+  app.use(adminRouter(ctx));
   // Everything else: API key (when configured), Redis up, rate limit.
   app.use(requireApiKey(ctx.apiKeys), redisReady(ctx.redis), rateLimit(ctx.redis, { ...ctx.config.rateLimit, prefix: ctx.config.redis.prefix }));
   app.use(modelsRouter(ctx));

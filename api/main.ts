@@ -1,9 +1,9 @@
-import { loadConfig } from '../shared/config.js';
+import { loadConfigOrExit } from '../shared/config-or-exit.js';
 import { createLogger } from '../shared/logger.js';
 import { onShutdownSignal } from '../shared/shutdown.js';
 import { startApi } from './server.js';
 
-const config = loadConfig();
+const config = loadConfigOrExit('api');
 const logger = createLogger(config.logLevel, { role: 'api' });
 try {
   const api = await startApi(config, logger);

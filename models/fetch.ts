@@ -1,4 +1,4 @@
-import { loadConfig } from '../shared/config.js';
+import { loadConfigOrExit } from '../shared/config-or-exit.js';
 import { loadManifest } from '../shared/model-manifest.js';
 import { ensureModelFiles } from './fetch-models.js';
 
@@ -7,7 +7,7 @@ import { ensureModelFiles } from './fetch-models.js';
  * of the named ones, into MODELS_DIR, checking each sha256. The Docker build runs it so containers need no
  * network at start.
  */
-const config = loadConfig();
+const config = loadConfigOrExit('fetch-models');
 const names = process.argv.slice(2).length ? process.argv.slice(2) : config.models.served;
 try {
   await ensureModelFiles({

@@ -155,7 +155,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     throw new ConfigError(
       parsed.error.issues.map((i) => {
         const key = String(i.path[0]);
-        return `${key}=${JSON.stringify(env[key] ?? null)}: ${i.message}`;
+        return `${key}=${JSON.stringify(shown(key, env[key]))}: ${i.message}`;
       }),
     );
   }
@@ -212,6 +212,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     faults: { crashOnSha256: e.FAULT_CRASH_ON_SHA256 },
   };
   return deepFreeze(config);
+}
+
+// A bad secret is named, never printed: config errors reach logs and terminals.
+const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'WEBHOOK_SECRET', 'METRICS_TOKEN']);
+function shown(key: string, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (SECRET_KEYS.has(key)) return '[redacted]';
+  return key === 'REDIS_URL' ? value.replace(/\/\/[^@/]*@/, '//***@') : value;
 }
 
 function deepFreeze<T extends object>(o: T): Readonly<T> {

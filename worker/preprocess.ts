@@ -1,6 +1,9 @@
 import sharp from 'sharp';
 import type { Preprocessing } from '../shared/model-manifest.js';
 import { InvalidImageError } from './invalid-image-error.js';
+import { restrictDecoders } from '../shared/image-decoders.js';
+
+restrictDecoders(sharp);
 
 export { InvalidImageError } from './invalid-image-error.js';
 

@@ -39,7 +39,11 @@ export function createProcessor(deps: ProcessDeps) {
     const { jobId, model, blobKey, batchId } = job.data;
     const log = deps.logger.child({ job_id: jobId, request_id: job.data.requestId, model });
     const loaded = deps.models.get(model);
-    if (!loaded) throw new UnrecoverableError(`model ${model} is not served by this worker`);
+    if (!loaded) {
+      log.error('job for a model this worker does not serve');
+      await failJob(deps, job, { code: 'unknown_model', message: `model ${model} is not served by any worker` });
+      throw new UnrecoverableError(`model ${model} is not served by this worker`);
+    }
     const started = performance.now();
     const startedAt = new Date();
     const mark = await deps.jobs.markProcessing(jobId, batchId, startedAt.toISOString(), job.attemptsMade + 1);
@@ -85,6 +89,7 @@ export function createProcessor(deps: ProcessDeps) {
       return { stored: true };
     } catch (err) {
       if (err instanceof InvalidImageError) {
+        log.info({ code: err.code, detail: err.message }, 'job failed: the image cannot be decoded');
         await failJob(deps, job, { code: err.code, message: err.message });
         throw new UnrecoverableError(err.message);
       }

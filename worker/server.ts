@@ -86,6 +86,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   worker.on('failed', (job, err) => {
     // Jobs that stalled too often fail without their processor running: store that failure here.
     if (job && /stalled/i.test(err.message)) {
+      log.warn({ job_id: job.data.jobId, request_id: job.data.requestId }, 'job failed: it stalled repeatedly (its worker died running it)');
       void failJob(deps, job, { code: 'worker_crashed', message: 'the job stalled repeatedly (its worker died while running it)' });
     }
   });

@@ -7,9 +7,10 @@ import type { Logger } from '../../shared/logger.js';
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const e = toAppError(err);
-    const log = logger.child({ request_id: req.id, method: req.method, route: req.route?.path ?? req.path });
+    const log = logger.child({ request_id: req.id, method: req.method, route: req.route?.path ?? 'unmatched' });
     if (e.status >= 500 && e.code === 'internal_error') log.error({ err }, 'unexpected error');
-    else log.info({ code: e.code, status: e.status }, e.message);
+    // The message can quote client input (an id, a field name): it goes under a key of ours, not as the message.
+    else log.info({ code: e.code, status: e.status, detail: e.message }, 'request refused');
     if (res.headersSent) return res.end();
     if (e.retryAfter !== undefined) res.setHeader('Retry-After', String(e.retryAfter));
     res.status(e.status).json({ error: { code: e.code, message: e.message, ...e.details }, request_id: req.id });

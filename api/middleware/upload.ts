@@ -56,6 +56,8 @@ export interface UploadLimits {
 export function uploadMiddleware(blobs: BlobStore, limits: UploadLimits): RequestHandler {
   const upload = multer({
     storage: new TempFileStorage(blobs),
+    // Browsers and fetch send filenames as raw UTF-8; busboy's latin1 default would garble them.
+    defParamCharset: 'utf8',
     limits: {
       fileSize: limits.maxBytes,
       files: limits.maxFiles,
@@ -76,11 +78,22 @@ export function uploadedFiles(req: Request): UploadedImage[] {
     .flat()
     .map((f) => ({
       field: f.fieldname,
-      filename: f.originalname ? f.originalname : null,
+      filename: cleanFilename(f.originalname),
       tempPath: f.path,
       bytes: f.size,
       sha256: f.filename,
     }));
+}
+
+/**
+ * A client's filename is data, never a path: control characters (NUL, bidi overrides) are dropped and the
+ * length capped, so it is safe to echo in JSON, CSV and logs. Storage never uses it.
+ */
+export function cleanFilename(name: string | undefined): string | null {
+  if (!name) return null;
+  // eslint-disable-next-line no-control-regex
+  const clean = name.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').slice(0, 255);
+  return clean || null;
 }
 
 /** Deletes the temp files of a request that did not adopt them (any error after multer). */

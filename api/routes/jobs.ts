@@ -82,7 +82,7 @@ export function jobsRouter(ctx: ApiContext): Router {
 
   r.post('/v1/jobs/:id/cancel', async (req, res) => {
     if (!isValidId(req.params.id, 'job')) throw notFound(`no job ${req.params.id}`);
-    res.json(await cancelJob(ctx.cancel, req.params.id));
+    res.json(await cancelJob(ctx.cancel, req.params.id, req.id));
   });
 
   return r;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../shared/config.js';
+import { loadConfigOrExit } from '../../shared/config-or-exit.js';
 import { createLogger } from '../../shared/logger.js';
 import { loadManifest } from '../../shared/model-manifest.js';
 import { ensureModelFiles } from '../../models/fetch-models.js';
@@ -12,7 +12,7 @@ import { writeWebhookSecretFile } from './webhook-secret-file.js';
  * its own; fetches missing model files; then runs the API and one worker as child processes (two processes
  * use two cores better than one), restarts a worker that dies, and stops everything on SIGINT/SIGTERM.
  */
-const config = loadConfig();
+const config = loadConfigOrExit('launcher');
 const logger = createLogger(config.logLevel, { role: 'launcher' });
 const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 const entry = (rel: string) => fileURLToPath(new URL(`${rel}.${ext}`, import.meta.url));

@@ -11,7 +11,7 @@ export interface CancelDeps {
   queue: Queue;
   metrics: Metrics;
   /** Told about a job that was canceled (webhooks, batch counts). */
-  onCanceled?: (job: JobView) => Promise<void>;
+  onCanceled?: (job: JobView, requestId?: string) => Promise<void>;
   /** Told when this cancel ended the last open item of a batch. */
   onBatchCompleted?: (batchId: string) => Promise<void>;
 }
@@ -23,7 +23,7 @@ const notCancelable = (status: string) =>
  * Cancels a job that no worker has started. BullMQ refuses to remove a job whose lock a worker holds, which is
  * what makes "not started" exact: either the removal wins and no worker will ever run it, or a worker has it.
  */
-export async function cancelJob(deps: CancelDeps, id: string): Promise<JobView> {
+export async function cancelJob(deps: CancelDeps, id: string, requestId?: string): Promise<JobView> {
   const stored = await deps.jobs.get(id);
   if (!stored) throw notFound(`no job ${id}`);
   if (stored.view.status !== 'queued') throw notCancelable(stored.view.status);
@@ -41,7 +41,7 @@ export async function cancelJob(deps: CancelDeps, id: string): Promise<JobView> 
   await deps.blobs.delete(stored.blobKey);
   deps.metrics.jobsFinished.inc({ model: stored.view.model.name, status: 'canceled' });
   const after = (await deps.jobs.get(id))!.view;
-  await deps.onCanceled?.(after);
+  await deps.onCanceled?.(after, requestId);
   if (r.batchCompleted && after.batch_id) await deps.onBatchCompleted?.(after.batch_id);
   return after;
 }

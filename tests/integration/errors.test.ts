@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
+import net from 'node:net';
 import { solidImage } from '../helpers/tiny-model.js';
 import { postImage, startStack, type Stack } from '../helpers/stack.js';
 
@@ -89,5 +90,65 @@ describe('bad input gets a clear 4xx and leaves nothing behind', () => {
     expect(mine.headers.get('x-request-id')).toBe('abc-123');
     const theirs = await fetch(`${stack.url}/health`, { headers: { 'X-Request-Id': 'bad id with spaces' } });
     expect(theirs.headers.get('x-request-id')).toMatch(/^req_/);
+  });
+
+  it('415 for ZIP and ELF named .jpg, 422 for an image with a payload after its end', async () => {
+    const zip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(100, 1)]);
+    const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(100, 0)]);
+    for (const bytes of [zip, elf]) await expectError(await postImage(stack.url, bytes, {}, { filename: 'x.jpg' }), 415, 'unsupported_media_type');
+    const jpeg = await solidImage([5, 5, 5]);
+    const polyglot = Buffer.concat([jpeg, zip, Buffer.from('<script>alert(1)</script>')]);
+    await expectError(await postImage(stack.url, polyglot), 422, 'invalid_image');
+    const png = await solidImage([5, 5, 5], { format: 'png' });
+    await expectError(await postImage(stack.url, Buffer.concat([png, Buffer.from('<html></html>')])), 422, 'invalid_image');
+    await expectNothingKept();
+  });
+
+  it('400 for two images, an unexpected file field, or too many fields', async () => {
+    const img = await solidImage([1, 2, 3]);
+    const two = new FormData();
+    two.append('image', new Blob([new Uint8Array(img)]), 'a.jpg');
+    two.append('file', new Blob([new Uint8Array(img)]), 'b.jpg');
+    await expectError(await fetch(`${stack.url}/v1/jobs`, { method: 'POST', body: two }), 400, 'too_many_files');
+    await expectError(await postImage(stack.url, img, {}, { field: 'picture' }), 400, 'unexpected_file');
+    const fields = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}`, 'x']));
+    await expectError(await postImage(stack.url, img, fields), 400, 'invalid_field');
+    await expectNothingKept();
+  });
+
+  it('400 for a truncated multipart body, and nothing left behind by clients that abort mid-upload', async () => {
+    const port = Number(new URL(stack.url).port);
+    const boundary = 'XyZ123';
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
+    const img = await solidImage([9, 9, 9]);
+    const request = (contentLength: number) =>
+      `POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${contentLength}\r\n\r\n`;
+    // Truncated: the body ends without its closing boundary, and the connection half-closes.
+    const truncated = await new Promise<string>((resolve) => {
+      const body = Buffer.concat([Buffer.from(head), img.subarray(0, 500)]);
+      const sock = net.connect(port, '127.0.0.1', () => {
+        sock.write(request(body.length));
+        sock.end(body);
+      });
+      let out = '';
+      sock.on('data', (d) => (out += d));
+      sock.on('close', () => resolve(out));
+    });
+    expect(truncated).toMatch(/^HTTP\/1.1 400/);
+    expect(truncated).toContain('malformed_multipart');
+    // 20 clients that each send half an upload and vanish.
+    await Promise.all(
+      Array.from({ length: 20 }, () => new Promise<void>((resolve) => {
+        const sock = net.connect(port, '127.0.0.1', () => {
+          sock.write(request(head.length + img.length + 100));
+          sock.write(head);
+          sock.write(img.subarray(0, img.length >> 1), () => setTimeout(() => { sock.destroy(); resolve(); }, 50));
+        });
+        sock.on('error', () => resolve());
+      })),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    await expectNothingKept();
+    expect((await fetch(`${stack.url}/health`)).status).toBe(200);
   });
 });

@@ -95,6 +95,37 @@ describe('submit and poll', () => {
     expect(((await other.json()) as any).error.code).toBe('idempotency_mismatch');
   });
 
+  it('fails a truncated JPEG (readable header, cut data) as invalid_image, without retries', async () => {
+    const full = await solidImage([240, 10, 10], { width: 640, height: 480 });
+    // Plainly truncated, the ingress sees the missing end marker and refuses it at once.
+    expect((await postImage(stack.url, full.subarray(0, full.length >> 1))).status).toBe(422);
+    // A PNG cut in half with its end chunk put back passes every header check; only decoding can tell, so
+    // the job fails, once, as invalid_image.
+    const png = await solidImage([240, 10, 10], { width: 640, height: 480, format: 'png' });
+    const cut = Buffer.concat([png.subarray(0, png.length >> 1), png.subarray(png.length - 12)]);
+    const res = await postImage(stack.url, cut, {}, { headers: { Prefer: 'wait=10' } });
+    expect(res.status).toBe(200);
+    const job = (await res.json()) as any;
+    expect(job.status).toBe('failed');
+    expect(job.error.code).toBe('invalid_image');
+    expect(job.attempts).toBe(1);
+    const predict = await postImage(stack.url, cut, {}, { path: '/predict' });
+    expect(predict.status).toBe(422);
+    expect(((await predict.json()) as any).error.code).toBe('invalid_image');
+  });
+
+  it('keeps hostile filenames only as cleaned data', async () => {
+    const name = 'evil\u202Egpj.exe\u2066' + 'x'.repeat(10_000);
+    const res = await postImage(stack.url, await solidImage([0, 0, 250]), {}, { filename: name, headers: { Prefer: 'wait=10' } });
+    const job = (await res.json()) as any;
+    expect(job.status, JSON.stringify(job)).toBe('succeeded');
+    expect(job.input.filename).toBe(('evilgpj.exe' + 'x'.repeat(10_000)).slice(0, 255));
+    // A control character inside the multipart header is refused by the parser as a malformed body.
+    const nul = await postImage(stack.url, await solidImage([0, 0, 250]), {}, { filename: 'a\u0000b.jpg' });
+    expect([202, 400]).toContain(nul.status);
+    if (nul.status === 202) expect(((await nul.json()) as any).input.filename).toBe('ab.jpg');
+  });
+
   it('refuses to cancel a finished job', async () => {
     const res = await postImage(stack.url, await solidImage([0, 0, 0]), {}, { headers: { Prefer: 'wait=10' } });
     const job = (await res.json()) as { id: string; status: string };

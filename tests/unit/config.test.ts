@@ -28,6 +28,19 @@ describe('config', () => {
     }
   });
 
+  it('names a bad secret without printing it', () => {
+    try {
+      loadConfig({ ADMIN_TOKEN: 'hunter2', WEBHOOK_SECRET: 'whsec_!!', REDIS_URL: 'redis://:pa55word@host:bad' });
+      expect.unreachable();
+    } catch (err) {
+      const text = (err as ConfigError).problems.join('\n');
+      expect(text).toContain('ADMIN_TOKEN="[redacted]"');
+      expect(text).toContain('WEBHOOK_SECRET="[redacted]"');
+      expect(text).not.toContain('hunter2');
+      expect(text).not.toContain('pa55word');
+    }
+  });
+
   it('refuses a worker concurrency below the batch size', () => {
     expect(() => loadConfig({ BATCH_MAX_SIZE: '16', WORKER_CONCURRENCY: '8' })).toThrow(/WORKER_CONCURRENCY/);
   });
