@@ -592,7 +592,7 @@ const schemas: Obj = {
       },
       error: nullableRef('JobError', 'Set when the job failed.'),
       timings: nullableRef('Timings', 'Set when the job ended.'),
-      queue_position: { type: 'integer', minimum: 0, nullable: true, description: 'Jobs ahead of this one while queued, when known (currently always null).' },
+      queue_position: { type: 'integer', minimum: 0, nullable: true, description: 'While queued: how many jobs are ahead of this one (0 = next); null otherwise. Single jobs go before batch items.' },
       batch_id: { type: 'string', nullable: true, pattern: BATCH_ID_PATTERN },
       metadata: { type: 'object', additionalProperties: true, description: 'As submitted; `{}` when none.' },
       priority: { type: 'integer', minimum: 0, maximum: 10, nullable: true },

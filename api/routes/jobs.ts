@@ -4,6 +4,7 @@ import { discardUploads, uploadedFiles, type UploadedImage } from '../middleware
 import { submitJob } from '../use-cases/submit-job.js';
 import { cancelJob } from '../use-cases/cancel-job.js';
 import { preferWait } from '../job-waiter.js';
+import { queuePosition } from '../queue-position.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import { isValidId } from '../../shared/ids.js';
 import type { ApiContext } from '../context.js';
@@ -38,6 +39,9 @@ export async function loadJob(ctx: ApiContext, id: string): Promise<JobView> {
   if (!isValidId(id, 'job')) throw notFound(`no job ${id}`);
   const stored = await ctx.jobs.get(id);
   if (!stored) throw notFound(`no job ${id}`);
+  if (stored.view.status === 'queued') {
+    stored.view.queue_position = await queuePosition(ctx.redis, ctx.config.redis.prefix, ctx.queue.name, id);
+  }
   return stored.view;
 }
 

@@ -34,6 +34,14 @@ describe('cancel', () => {
     expect(again.status).toBe(409);
   });
 
+  it('tells a waiting job how many jobs are ahead of it', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(((await (await postImage(stack.url, await solidImage([0, 0, 200]))).json()) as any).id);
+    const positions = await Promise.all(ids.map(async (id) => ((await (await fetch(`${stack.url}/v1/jobs/${id}`)).json()) as any).queue_position));
+    expect(positions).toEqual([0, 1, 2]);
+    for (const id of ids) await fetch(`${stack.url}/v1/jobs/${id}/cancel`, { method: 'POST' });
+  });
+
   it('answers 404 for unknown and malformed job ids', async () => {
     for (const id of ['job_01JAAAAAAAAAAAAAAAAAAAAAAA', 'nope', '..%2F..%2Fetc']) {
       const r = await fetch(`${stack.url}/v1/jobs/${id}`);
