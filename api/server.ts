@@ -50,8 +50,9 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     defaultJobOptions: {
       attempts: config.worker.attempts,
       backoff: { type: 'exponential', delay: 1_000 },
-      // Our job record keeps the result; BullMQ's copies are only for the admin UI, so keep few.
-      removeOnComplete: { age: 3600, count: 1000 },
+      // Our job record keeps the result: BullMQ's copy of a completed job is deleted at once (trimming a kept
+      // set by age and count costs several Redis commands per job).
+      removeOnComplete: true,
       removeOnFail: { age: config.retentionSeconds, count: 10_000 },
     },
   });

@@ -38,10 +38,9 @@ export const FINISH = `${BATCH_ITEM_ENDED}
 local s = redis.call('HGET', KEYS[1], 'status')
 if not s then return 'missing' end
 if s == 'succeeded' or s == 'failed' or s == 'canceled' then return s end
-redis.call('HSET', KEYS[1], 'status', ARGV[5], 'completed_at', ARGV[4])
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', KEYS[1], 'status', ARGV[5], 'completed_at', ARGV[4], unpack(ARGV, 6))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
+-- The deliveries list (KEYS[2]) gets its own TTL from every delivery written to it.
 if batch_item_ended(ARGV[5]) == 1 then return 'ok_batch_completed' end
 return 'ok'`;
 
@@ -52,7 +51,6 @@ if not s then return 'missing' end
 if s ~= 'queued' then return s end
 redis.call('HSET', KEYS[1], 'status', 'canceled', 'completed_at', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
 if batch_item_ended('canceled') == 1 then return 'ok_batch_completed' end
 return 'ok'`;
 

@@ -93,8 +93,9 @@ export class JobStore {
   }
 
   async get(id: string): Promise<StoredJob | null> {
+    // A pipeline, not MULTI: two commands instead of four, and a read needs no isolation.
     const [[, h], [, deliveries]] = (await this.redis
-      .multi()
+      .pipeline()
       .hgetall(this.key(id))
       .lrange(this.deliveriesKey(id), 0, -1)
       .exec()) as [[null, Record<string, string>], [null, string[]]];
@@ -102,10 +103,20 @@ export class JobStore {
     return { view: toView(h, deliveries), blobKey: h.blob_key ?? '', requestId: h.request_id || null };
   }
 
+  /** Just the status (one HGET), for waiters that only need to know whether a job has ended. */
+  async status(id: string): Promise<JobStatus | null> {
+    return (await this.redis.hget(this.key(id), 'status')) as JobStatus | null;
+  }
+
+  /** The view of a record just created from `job`, without reading it back. */
+  static viewOf(job: NewJob): JobView {
+    return toView(Object.fromEntries(Object.entries(jobRecordFields(job)).map(([k, v]) => [k, String(v)])), []);
+  }
+
   /** Several job records in one round trip, in the order asked (null where gone); deliveries are not read. */
   async getMany(ids: string[]): Promise<(JobView | null)[]> {
     if (ids.length === 0) return [];
-    const m = this.redis.multi();
+    const m = this.redis.pipeline();
     for (const id of ids) m.hgetall(this.key(id));
     const rows = (await m.exec()) as [null, Record<string, string>][];
     return rows.map(([, h]) => (h && h.id ? toView(h, []) : null));
@@ -117,9 +128,8 @@ export class JobStore {
    */
   async markProcessing(id: string, batchId: string | null | undefined, startedAt: string, attempt: number): Promise<Change> {
     const r = await this.scripts.markProcessing(...this.scriptArgs(id, batchId, startedAt), attempt);
-    const ok = r === 'first' || r === 'again';
-    if (r === 'first') await this.publish(id, 'processing');
-    return { ok, status: r, batchCompleted: false };
+    // Not published: waiters only care about ends, and every publish is a command per job.
+    return { ok: r === 'first' || r === 'again', status: r, batchCompleted: false };
   }
 
   /** Stores the outcome once; `ok` is true for the first finisher only (later duplicates are ignored). */

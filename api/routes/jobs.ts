@@ -49,7 +49,7 @@ export async function loadJob(ctx: ApiContext, id: string): Promise<JobView> {
 export async function waitForEnd(ctx: ApiContext, req: Request, res: Response, id: string, seconds: number): Promise<boolean> {
   const abort = new AbortController();
   res.on('close', () => abort.abort());
-  const status = await ctx.waiter.wait(id, seconds * 1000, async () => (await ctx.jobs.get(id))?.view.status ?? null, abort.signal);
+  const status = await ctx.waiter.wait(id, seconds * 1000, () => ctx.jobs.status(id), abort.signal);
   return status !== null;
 }
 

@@ -5,12 +5,12 @@ import { inspectImage } from '../image-header.js';
 import { AppError } from '../../shared/errors.js';
 import { newJobId } from '../../shared/ids.js';
 import { IdempotencyStore } from '../idempotency.js';
-import type { JobStore } from '../../shared/job-store.js';
+import { JobStore } from '../../shared/job-store.js';
 import type { BlobStore } from '../../shared/storage.js';
 import type { ModelCatalog } from '../../shared/model-catalog.js';
 import type { Metrics } from '../../shared/metrics.js';
 import { toBullPriority, type InferencePayload } from '../../shared/queues.js';
-import type { JobView } from '../../shared/job-types.js';
+import type { JobView, NewJob } from '../../shared/job-types.js';
 
 export interface SubmitDeps {
   jobs: JobStore;
@@ -61,8 +61,9 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
     const payload: InferencePayload = { jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId };
     if (req.batchId) payload.batchId = req.batchId;
     if (fields.webhookUrl) payload.webhook = true;
+    let record: NewJob;
     try {
-      await deps.jobs.create({
+      record = {
         id,
         model: { name: spec.name, version: spec.version },
         createdAt: new Date().toISOString(),
@@ -74,7 +75,8 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
         batchId: req.batchId ?? null,
         requestId: req.requestId,
         webhook: fields.webhookUrl ? { url: fields.webhookUrl, events: fields.webhookEvents } : null,
-      });
+      };
+      await deps.jobs.create(record);
       await deps.queue.add('classify', payload, {
         jobId: id,
         ...(fields.priority !== null ? { priority: toBullPriority(fields.priority) } : {}),
@@ -86,8 +88,7 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
     }
     deps.metrics.jobsSubmitted.inc({ model: spec.name });
     if (req.idempotencyKey) await deps.idempotency.complete(req.scope, req.idempotencyKey, fingerprint, id);
-    const stored = await deps.jobs.get(id);
-    return { job: stored!.view, created: true };
+    return { job: JobStore.viewOf(record), created: true };
   } catch (err) {
     if (req.idempotencyKey) await deps.idempotency.release(req.scope, req.idempotencyKey).catch(() => undefined);
     throw err;
