@@ -98,7 +98,7 @@ export class BatchStore {
     return r;
   }
 
-  /** 'ok', 'completed' (nothing was left running), 'missing', or the status that refused. */
+  /** 'ok', 'ok_completed' (nothing was left running), 'missing', or the status that refused. */
   seal(batchId: string, now: string): Promise<string> {
     return this.sealScript(...this.keys(batchId), now, this.retentionSeconds);
   }

@@ -4,7 +4,9 @@
  * in the same step as its item's status: they never drift, and reading them costs the same at any batch size.
  *
  * Job KEYS: [1] job hash, [2] job deliveries list, [3] batch hash, [4] batch ended list, [5] batch items list.
- * ARGV[1] retention seconds, ARGV[2] '1' when the job is in a batch, ARGV[3] job id, ARGV[4] now (ISO).
+ * ARGV[1] retention seconds, ARGV[2] '1' when the job is in a batch, ARGV[3] job id, ARGV[4] now (ISO),
+ * ARGV[5] the job-events channel. An end is published inside the script, so it is told exactly once, even if
+ * the process dies right after storing it.
  */
 const BATCH_ITEM_ENDED = `
 local function batch_item_ended(field)
@@ -26,22 +28,23 @@ end`;
 export const MARK_PROCESSING = `
 local s = redis.call('HGET', KEYS[1], 'status')
 if s ~= 'queued' and s ~= 'processing' then return s or 'missing' end
-redis.call('HSET', KEYS[1], 'status', 'processing', 'started_at', ARGV[4], 'attempts', ARGV[5])
+redis.call('HSET', KEYS[1], 'status', 'processing', 'started_at', ARGV[4], 'attempts', ARGV[6])
 if s == 'queued' then
   if ARGV[2] == '1' then redis.call('HINCRBY', KEYS[3], 'started', 1) end
   return 'first'
 end
 return 'again'`;
 
-/** ARGV[5] status, then field/value pairs. Returns 'ok', 'ok_batch_completed', or the status already stored. */
+/** ARGV[6] status, then field/value pairs. Returns 'ok', 'ok_batch_completed', or the status already stored. */
 export const FINISH = `${BATCH_ITEM_ENDED}
 local s = redis.call('HGET', KEYS[1], 'status')
 if not s then return 'missing' end
 if s == 'succeeded' or s == 'failed' or s == 'canceled' then return s end
-redis.call('HSET', KEYS[1], 'status', ARGV[5], 'completed_at', ARGV[4], unpack(ARGV, 6))
+redis.call('HSET', KEYS[1], 'status', ARGV[6], 'completed_at', ARGV[4], unpack(ARGV, 7))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 -- The deliveries list (KEYS[2]) gets its own TTL from every delivery written to it.
-if batch_item_ended(ARGV[5]) == 1 then return 'ok_batch_completed' end
+redis.call('PUBLISH', ARGV[5], cjson.encode({ id = ARGV[3], status = ARGV[6] }))
+if batch_item_ended(ARGV[6]) == 1 then return 'ok_batch_completed' end
 return 'ok'`;
 
 /** Cancels a queued job. Returns 'ok', 'ok_batch_completed', 'missing' or the status that prevented it. */
@@ -51,6 +54,7 @@ if not s then return 'missing' end
 if s ~= 'queued' then return s end
 redis.call('HSET', KEYS[1], 'status', 'canceled', 'completed_at', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[5], cjson.encode({ id = ARGV[3], status = 'canceled' }))
 if batch_item_ended('canceled') == 1 then return 'ok_batch_completed' end
 return 'ok'`;
 
@@ -74,7 +78,7 @@ return 'ok'`;
 
 /**
  * Seals an open batch. KEYS: [1] batch, [2] ended, [3] items; ARGV: [1] now, [2] retention.
- * Returns 'ok', 'completed' (every item had already ended), 'missing' or the status that refused it.
+ * Returns 'ok', 'ok_completed' (every item had already ended), 'missing' or the status that refused it.
  */
 export const BATCH_SEAL = `
 local b = redis.call('HMGET', KEYS[1], 'status', 'total', 'succeeded', 'failed', 'canceled')
@@ -85,7 +89,7 @@ local ended = tonumber(b[3] or '0') + tonumber(b[4] or '0') + tonumber(b[5] or '
 if ended >= tonumber(b[2] or '0') then
   redis.call('HSET', KEYS[1], 'status', 'completed', 'completed_at', ARGV[1])
   for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
-  return 'completed'
+  return 'ok_completed'
 end
 return 'ok'`;
 

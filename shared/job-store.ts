@@ -80,7 +80,7 @@ export class JobStore {
   /** KEYS and the common ARGV of the job scripts. */
   private scriptArgs(id: string, batchId: string | null | undefined, now: string) {
     const b = batchId ? `${this.prefix}:batch:${batchId}` : `${this.prefix}:batch:-`;
-    return [this.key(id), this.deliveriesKey(id), b, `${b}:ended`, `${b}:items`, this.retentionSeconds, batchId ? '1' : '0', id, now];
+    return [this.key(id), this.deliveriesKey(id), b, `${b}:ended`, `${b}:items`, this.retentionSeconds, batchId ? '1' : '0', id, now, this.channel];
   }
 
   async create(job: NewJob): Promise<void> {
@@ -142,18 +142,17 @@ export class JobStore {
       if (outcome.timings) fields.push('timings', JSON.stringify(outcome.timings));
     }
     const r = await this.scripts.finish(...this.scriptArgs(id, batchId, completedAt), outcome.kind, ...fields);
-    return this.changed(id, r, outcome.kind);
+    return this.changed(r, outcome.kind);
   }
 
   /** Cancels a job that has not started; `status` says what prevented it otherwise. */
   async cancel(id: string, batchId: string | null | undefined, at: string): Promise<Change> {
     const r = await this.scripts.cancel(...this.scriptArgs(id, batchId, at));
-    return this.changed(id, r, 'canceled');
+    return this.changed(r, 'canceled');
   }
 
-  private async changed(id: string, r: string, status: string): Promise<Change> {
+  private changed(r: string, status: string): Change {
     const ok = r === 'ok' || r === 'ok_batch_completed';
-    if (ok) await this.publish(id, status);
     return { ok, status: ok ? status : r, batchCompleted: r === 'ok_batch_completed' };
   }
 
@@ -161,9 +160,6 @@ export class JobStore {
     await this.redis.multi().rpush(this.deliveriesKey(id), JSON.stringify(d)).expire(this.deliveriesKey(id), this.retentionSeconds).exec();
   }
 
-  private async publish(id: string, status: string) {
-    await this.redis.publish(this.channel, JSON.stringify({ id, status }));
-  }
 }
 
 function parse<T>(s: string | undefined, fallback: T): T {

@@ -18,6 +18,11 @@ export function redisOptions(role: RedisRole): RedisOptions {
   if (role === 'producer') {
     return { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 3_000 };
   }
+  if (role === 'subscriber') {
+    // Once subscribed, a connection may only send (P)SUBSCRIBE-family commands: no ready check (INFO) and no
+    // CLIENT SETNAME on reconnect, or Redis answers "Connection in subscriber mode".
+    return { retryStrategy: retryForever, maxRetriesPerRequest: null, enableReadyCheck: false };
+  }
   return { ...base, maxRetriesPerRequest: null, enableReadyCheck: true };
 }
 

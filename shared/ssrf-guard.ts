@@ -31,7 +31,8 @@ export interface GuardOptions {
   allowedHosts: readonly string[];
 }
 
-const bare = (host: string) => host.replace(/^\[|\]$/g, '').toLowerCase();
+// Brackets of IPv6 literals and the root dot (`localhost.` is localhost) are not part of the name we judge.
+const bare = (host: string) => host.replace(/^\[|\]$/g, '').replace(/\.+$/, '').toLowerCase();
 
 /** Static checks on a URL: scheme, credentials, and literal addresses or localhost names. Throws WebhookUrlError. */
 export function checkUrl(raw: string, opts: GuardOptions): URL {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 
 /** When a batch is run: `full` (max size reached), `timeout` (the oldest item waited max delay), `drain`. */
-export type FlushReason = 'full' | 'timeout' | 'drain' | 'solo';
+export type FlushReason = 'full' | 'timeout' | 'drain';
 
 export interface BatcherOptions {
   /** Most items per run. */
@@ -33,10 +33,10 @@ interface Pending<I, O> {
  */
 export class Batcher<I, O> extends EventEmitter {
   private queue: Pending<I, O>[] = [];
-  private solo: Pending<I, O>[] = [];
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private draining = false;
+  private closing = false;
 
   constructor(
     private readonly run: RunBatch<I, O>,
@@ -50,20 +50,26 @@ export class Batcher<I, O> extends EventEmitter {
     if (!(opts.maxDelayMs >= 0)) throw new Error(`Expected maxDelayMs to be ≥ 0, got ${opts.maxDelayMs}`);
   }
 
-  /**
-   * Queues one item. `solo` items run in a batch of their own: a job suspected of crashing its process
-   * (it stalled before) must not take innocent neighbours down with it again.
-   */
-  submit(input: I, options: { solo?: boolean } = {}): Promise<O> {
+  /** Queues one item; resolves with its output when its batch has run. */
+  submit(input: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      (options.solo ? this.solo : this.queue).push({ input, at: this.now(), resolve, reject });
+      this.queue.push({ input, at: this.now(), resolve, reject });
       this.schedule();
     });
   }
 
   /** Items waiting for a run (not counting the run in flight). */
   get waiting(): number {
-    return this.queue.length + this.solo.length;
+    return this.queue.length;
+  }
+
+  /**
+   * From now on nothing waits for the delay: on shutdown, items that arrive late (their decode was under way
+   * when the signal came) run at once too. Resolves when no run is left.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.drain();
   }
 
   /** Runs everything waiting at once, without the delay, and resolves when no run is left. */
@@ -82,10 +88,9 @@ export class Batcher<I, O> extends EventEmitter {
 
   private schedule(): void {
     if (this.running) return;
-    if (this.solo.length) return this.start(this.solo.splice(0, 1), 'solo');
     if (this.queue.length === 0) return this.clearTimer();
     if (this.queue.length >= this.opts.maxSize) return this.start(this.queue.splice(0, this.opts.maxSize), 'full');
-    if (this.draining) return this.start(this.queue.splice(0, this.opts.maxSize), 'drain');
+    if (this.draining || this.closing) return this.start(this.queue.splice(0, this.opts.maxSize), 'drain');
     const waited = this.now() - this.queue[0]!.at;
     if (waited >= this.opts.maxDelayMs) return this.start(this.queue.splice(0, this.opts.maxSize), 'timeout');
     if (!this.timer) {

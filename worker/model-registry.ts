@@ -34,6 +34,7 @@ export class ModelRegistry {
   private constructor(
     private readonly runner: InferenceRunner,
     private readonly models: Map<string, LoadedModel>,
+    private readonly dir: string,
   ) {}
 
   static async load(
@@ -63,7 +64,7 @@ export class ModelRegistry {
         if (opts.onFlush) batcher.on('flush', (e: FlushEvent) => opts.onFlush!(spec.name, e));
         models.set(spec.name, { spec, labels, batcher });
       }
-      return new ModelRegistry(runner, models);
+      return new ModelRegistry(runner, models, opts.modelsDir);
     } catch (err) {
       await runner.close();
       throw err;
@@ -78,12 +79,17 @@ export class ModelRegistry {
     return [...this.models.keys()];
   }
 
-  /** Runs whatever is waiting in every batcher. */
-  async drain(): Promise<void> {
-    await Promise.all([...this.models.values()].map((m) => m.batcher.drain()));
+  /** Shutdown: every batcher runs what it has, and whatever arrives later, without waiting for the delay. */
+  async close(): Promise<void> {
+    await Promise.all([...this.models.values()].map((m) => m.batcher.close()));
   }
 
-  async close(): Promise<void> {
+  get modelsDir(): string {
+    return this.dir;
+  }
+
+  /** Stops the inference thread (after `close`). */
+  async release(): Promise<void> {
     await this.runner.close();
   }
 }

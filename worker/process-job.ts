@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
-import { UnrecoverableError, type Job } from 'bullmq';
+import path from 'node:path';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { InferencePayload } from '../shared/queues.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { BlobStore } from '../shared/storage.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Logger } from '../shared/logger.js';
-import type { JobView } from '../shared/job-types.js';
-import type { ModelRegistry } from './model-registry.js';
+import type { JobStatus, JobView } from '../shared/job-types.js';
+import { itemDims, type ItemOutput, type LoadedModel, type ModelRegistry } from './model-registry.js';
 import { preprocess } from './preprocess.js';
 import { InvalidImageError } from './invalid-image-error.js';
+import { IsolatedCrashError, runIsolated } from './isolated-run.js';
 import { topK } from './postprocess.js';
 
 export interface ProcessDeps {
@@ -20,36 +22,47 @@ export interface ProcessDeps {
   maxPixels: number;
   /** Test-only fault injection: the sha256 of an image whose batch kills the process. */
   crashOnSha256?: string;
-  /** Told about every status change this worker makes (webhooks, batch counts). */
+  /** True once the worker is shutting down: jobs it fetches from then on go back to the queue untouched. */
+  isClosing?: () => boolean;
+  /** Told about every status change this worker makes (webhooks). */
   onStatus?: (job: JobView, status: 'processing' | 'succeeded' | 'failed', requestId: string | null) => Promise<void>;
-  /** Told when a job's end completed its batch. */
+  /** Told when a job's end completed its batch (and again when a re-run finds its batch completed). */
   onBatchCompleted?: (batchId: string) => Promise<void>;
 }
 
 const since = (t: number) => performance.now() - t;
 const round = (ms: number) => Math.round(ms * 10) / 10;
+// A suspect runs in a fresh process: process start, model load and one image fit well within this.
+const ISOLATED_TIMEOUT_MS = 60_000;
 
 /**
  * The BullMQ processor for one classification job. Many run at once (concurrency ≥ batch size); each decodes
- * its own image, then waits for its place in the model's batcher. Returns nothing of interest: the result goes
- * to the job record, which is what clients read.
+ * its own image, then waits for its place in the model's batcher. The result goes to the job record, which is
+ * what clients read.
  */
 export function createProcessor(deps: ProcessDeps) {
-  return async (job: Job<InferencePayload>): Promise<{ stored: boolean }> => {
+  return async (job: Job<InferencePayload>, token?: string): Promise<{ stored: boolean }> => {
     const { jobId, model, blobKey, batchId } = job.data;
     const log = deps.logger.child({ job_id: jobId, request_id: job.data.requestId, model });
+    if (deps.isClosing?.() && token) {
+      // Fetched while closing (BullMQ can hand out one more job): give it back untouched, with no attempt spent.
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
     const loaded = deps.models.get(model);
     if (!loaded) {
       log.error('job for a model this worker does not serve');
       await failJob(deps, job, { code: 'unknown_model', message: `model ${model} is not served by any worker` });
       throw new UnrecoverableError(`model ${model} is not served by this worker`);
     }
-    const started = performance.now();
     const startedAt = new Date();
-    const mark = await deps.jobs.markProcessing(jobId, batchId, startedAt.toISOString(), job.attemptsMade + 1);
+    const started = performance.now();
+    const mark = await deps.jobs.markProcessing(jobId, batchId, startedAt.toISOString(), job.attemptsStarted);
     if (!mark.ok) {
-      // Canceled meanwhile, or a duplicate run of a job that already ended (at-least-once delivery).
+      // Canceled meanwhile, or a re-run of a job that already ended. If its worker died between storing the
+      // result and queueing its webhooks, queue them now: they dedupe on the event id.
       log.info({ status: mark.status }, 'job not run: it is no longer queued');
+      if (mark.status === 'succeeded' || mark.status === 'failed') await announceAgain(deps, job, mark.status);
       return { stored: false };
     }
     if (mark.status === 'first') await notify(deps, job, 'processing');
@@ -61,18 +74,15 @@ export function createProcessor(deps: ProcessDeps) {
         if (err.code === 'ENOENT') throw new UnrecoverableError('blob_missing: the uploaded image is gone');
         throw err;
       });
-      const t0 = performance.now();
-      const tensor = await preprocess(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels });
-      const preprocessMs = since(t0);
-      deps.metrics.preprocess.observe({ model }, preprocessMs / 1000);
-      // A job that stalled before may have crashed its worker: run it alone so it cannot take others down.
-      const crash = deps.crashOnSha256 !== undefined && createHash('sha256').update(bytes).digest('hex') === deps.crashOnSha256;
-      const out = await loaded.batcher.submit({ tensor, crash }, { solo: job.stalledCounter > 0 });
+      // A job that stalled before may be what killed its worker: it runs alone, in a process of its own.
+      const suspect = job.stalledCounter > 0;
+      if (suspect) log.warn({ stalled: job.stalledCounter }, 'job stalled before: running it in an isolated process');
+      const out = suspect ? await runAlone(deps, loaded, bytes) : await runBatched(deps, loaded, bytes);
       const predictions = topK(out.scores, loaded.spec.output, job.data.topK, loaded.labels);
       const totalMs = since(started) + queueMs;
       const timings = {
         queue_ms: round(queueMs),
-        preprocess_ms: round(preprocessMs),
+        preprocess_ms: round(out.preprocessMs),
         inference_ms: round(out.inferenceMs),
         total_ms: round(totalMs),
         batch_size: out.batchSize,
@@ -93,13 +103,44 @@ export function createProcessor(deps: ProcessDeps) {
         await failJob(deps, job, { code: err.code, message: err.message });
         throw new UnrecoverableError(err.message);
       }
+      if (err instanceof IsolatedCrashError) {
+        log.warn({ detail: err.message }, 'job failed: it crashed its process again when run alone');
+        await failJob(deps, job, { code: 'worker_crashed', message: 'processing this image crashed its worker' });
+        throw new UnrecoverableError(err.message);
+      }
       const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      log.warn({ err, attempt: job.attemptsMade + 1, final }, 'job attempt failed');
+      log.warn({ err, attempt: job.attemptsStarted, final }, 'job attempt failed');
       if (final) await failJob(deps, job, errorOf(err));
       throw err;
     }
   };
 }
+
+type Outcome = ItemOutput & { preprocessMs: number };
+
+async function runBatched(deps: ProcessDeps, loaded: LoadedModel, bytes: Buffer): Promise<Outcome> {
+  const t0 = performance.now();
+  const tensor = await preprocess(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels });
+  const preprocessMs = since(t0);
+  deps.metrics.preprocess.observe({ model: loaded.spec.name }, preprocessMs / 1000);
+  const crash = deps.crashOnSha256 !== undefined && sha256(bytes) === deps.crashOnSha256;
+  return { ...(await loaded.batcher.submit({ tensor, crash })), preprocessMs };
+}
+
+async function runAlone(deps: ProcessDeps, loaded: LoadedModel, bytes: Buffer): Promise<Outcome> {
+  const { spec } = loaded;
+  const r = await runIsolated(
+    {
+      bytes, preprocessing: spec.preprocessing, maxPixels: deps.maxPixels,
+      modelFile: path.join(deps.models.modelsDir, spec.model.file), inputName: spec.input_name, outputName: spec.output_name,
+      itemDims: itemDims(spec), crashOnSha256: deps.crashOnSha256,
+    },
+    ISOLATED_TIMEOUT_MS,
+  );
+  return { scores: r.scores, batchSize: 1, inferenceMs: r.inferenceMs, preprocessMs: r.preprocessMs };
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 function errorOf(err: unknown) {
   const message = err instanceof Error ? err.message : String(err);
@@ -118,6 +159,16 @@ export async function failJob(deps: ProcessDeps, job: Job<InferencePayload>, err
     await notify(deps, job, 'failed');
     if (done.batchCompleted && batchId) await deps.onBatchCompleted?.(batchId);
   }
+}
+
+/**
+ * Repeats what follows an ended job for a worker that died before doing it: freeing the blob, webhooks and the
+ * batch event, all idempotent. (Waiters were told by the finishing script itself.)
+ */
+async function announceAgain(deps: ProcessDeps, job: Job<InferencePayload>, status: JobStatus & ('succeeded' | 'failed')) {
+  await deps.blobs.delete(job.data.blobKey);
+  await notify(deps, job, status);
+  if (job.data.batchId) await deps.onBatchCompleted?.(job.data.batchId);
 }
 
 // Only jobs with a webhook are read back: the rest need no second round trip per status change.

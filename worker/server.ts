@@ -54,7 +54,8 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
       metrics.batchInference.observe({ model }, e.durationMs / 1000);
     },
   });
-  closers.add('models', () => models.close());
+  closers.add('models', () => models.release());
+  let closing = false;
 
   const redis = createRedis(config.redis.url, 'worker', log);
   closers.add('redis', () => redis.quit().catch(() => redis.disconnect()));
@@ -69,7 +70,11 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   const deps: ProcessDeps = {
     jobs, blobs, models, metrics, logger: log, maxPixels: config.uploads.maxPixels, crashOnSha256: config.faults.crashOnSha256,
     onStatus: (job, status, requestId) => notifier.jobChanged(job, status, requestId),
-    onBatchCompleted: async (id) => notifier.batchCompleted(id, (await batches.get(id))?.webhook?.url),
+    isClosing: () => closing,
+    onBatchCompleted: async (id) => {
+      const b = await batches.get(id);
+      if (b?.completed_at) await notifier.batchCompleted(id, b.webhook?.url);
+    },
   };
 
   const worker = new Worker<InferencePayload>(QUEUES.inference, createProcessor(deps), {
@@ -92,10 +97,11 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   });
   worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
   closers.add('bullmq-worker', async () => {
-    // Stop fetching, let the jobs in hand finish; their batches are flushed without waiting for the delay.
-    const closing = worker.close();
-    await models.drain();
-    await closing;
+    // Stop fetching, let the jobs in hand finish; their batches run without waiting for the delay.
+    closing = true;
+    const closed = worker.close();
+    await models.close();
+    await closed;
   });
 
   const webhooks = createWebhookWorker({

@@ -88,8 +88,8 @@ export async function appendImages(deps: BatchDeps, id: string, files: UploadedI
 export async function sealBatch(deps: BatchDeps, id: string): Promise<BatchView> {
   const r = await deps.batches.seal(id, new Date().toISOString());
   if (r === 'missing') throw notFound(`no batch ${id}`);
-  if (r !== 'ok' && r !== 'completed') throw notOpen(r);
-  if (r === 'completed') await deps.onBatchCompleted?.(id);
+  if (r !== 'ok' && r !== 'ok_completed') throw notOpen(r);
+  if (r === 'ok_completed') await deps.onBatchCompleted?.(id);
   return mustGet(deps, id);
 }
 

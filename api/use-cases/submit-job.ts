@@ -83,7 +83,9 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
       });
     } catch (err) {
       // Nothing half-made may stay behind: no record pointing at a job that will never run, no orphan blob.
-      await Promise.allSettled([deps.jobs.remove(id), deps.blobs.delete(blobKey)]);
+      // Redis may be the thing that failed, so the record's removal is retried until it goes through.
+      await deps.blobs.delete(blobKey).catch(() => undefined);
+      void retryUntilDone(() => deps.jobs.remove(id));
       throw err;
     }
     deps.metrics.jobsSubmitted.inc({ model: spec.name });
@@ -92,5 +94,17 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
   } catch (err) {
     if (req.idempotencyKey) await deps.idempotency.release(req.scope, req.idempotencyKey).catch(() => undefined);
     throw err;
+  }
+}
+
+/** Retries `fn` every second for up to five minutes (a Redis outage), then gives up quietly. */
+async function retryUntilDone(fn: () => Promise<unknown>, attempts = 300): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    try {
+      await fn();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 1000).unref());
+    }
   }
 }

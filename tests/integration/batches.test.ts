@@ -129,10 +129,14 @@ describe('batches', () => {
       expect(r.filename.split('-')[1]).toBe(`${r.label}.jpg`);
     }
 
-    // Cancel: a second batch canceled soon after it starts; what had not started is canceled, nothing is lost.
+    // Cancel: a second batch, canceled once some of it has run; what had not started is canceled, nothing is lost.
     const c = await openBatch(stack.url);
+    await stack.api.ctx.queue.pause();
     for (let i = 0; i < 600; i += 100) await postImages(stack.url, `/v1/batches/${c.id}/images`, named(100, i));
     await fetch(`${stack.url}/v1/batches/${c.id}/seal`, { method: 'POST' });
+    await stack.api.ctx.queue.resume();
+    let running = await getBatch(stack.url, c.id);
+    while (running.counts.succeeded < 20) running = await getBatch(stack.url, c.id);
     const canceled = (await (await fetch(`${stack.url}/v1/batches/${c.id}/cancel`, { method: 'POST' })).json()) as any;
     expect(canceled.status).toBe('canceled');
     const end = await waitForBatch(stack.url, c.id);
