@@ -16,6 +16,9 @@ export class JobWaiter {
   ) {}
 
   async start(): Promise<void> {
+    // Subscribe again after every reconnect: a connection that comes back unsubscribed would leave every
+    // waiter to its fallback poll.
+    this.subscriber.on('ready', () => void this.subscriber.subscribe(this.channel).catch(() => undefined));
     this.subscriber.on('message', (_channel: string, message: string) => {
       let event: { id: string; status: JobStatus };
       try {
@@ -34,15 +37,20 @@ export class JobWaiter {
 
   /**
    * Resolves with the terminal status when the job ends, or null after `timeoutMs` or when `signal` aborts.
-   * `currentStatus` is read after subscribing, so an end that happens in between is not missed.
+   * `currentStatus` is read after subscribing, so an end that happens in between is not missed, and again every
+   * `pollMs` as a fallback: a lost message or subscription costs a second, never the whole wait.
    */
-  async wait(id: string, timeoutMs: number, currentStatus: () => Promise<JobStatus | null>, signal?: AbortSignal): Promise<JobStatus | null> {
+  async wait(id: string, timeoutMs: number, currentStatus: () => Promise<JobStatus | null>, signal?: AbortSignal, pollMs = 1000): Promise<JobStatus | null> {
     let resolveFn!: Resolve;
     const done = new Promise<JobStatus | null>((resolve) => (resolveFn = resolve));
     const set = this.waiting.get(id) ?? new Set<Resolve>();
     set.add(resolveFn);
     this.waiting.set(id, set);
     const timer = setTimeout(() => resolveFn(null), timeoutMs);
+    const poll = setInterval(async () => {
+      const now = await currentStatus().catch(() => null);
+      if (now && isTerminal(now)) resolveFn(now);
+    }, pollMs);
     const onAbort = () => resolveFn(null);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -51,6 +59,7 @@ export class JobWaiter {
       return await done;
     } finally {
       clearTimeout(timer);
+      clearInterval(poll);
       signal?.removeEventListener('abort', onAbort);
       set.delete(resolveFn);
       if (set.size === 0 && this.waiting.get(id) === set) this.waiting.delete(id);

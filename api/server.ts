@@ -47,6 +47,8 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   const queue = new Queue(QUEUES.inference, {
     connection: redis,
     prefix: config.redis.prefix,
+    // BullMQ's event stream is only read by tools; a short one keeps Redis memory per job small.
+    streams: { events: { maxLen: 1000 } },
     defaultJobOptions: {
       attempts: config.worker.attempts,
       backoff: { type: 'exponential', delay: 1_000 },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import path from 'node:path';
+import os from 'node:os';
 
 /**
  * The whole configuration, read from the environment once at boot. This is the only module that reads
@@ -39,11 +40,16 @@ const schema = z.object({
   MAX_IMAGE_PIXELS: z.coerce.number().int().positive().default(40_000_000),
   BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(256).default(8),
   /** How long the oldest waiting item may wait for a batch to fill, in ms. */
-  BATCH_MAX_DELAY_MS: durationMs(5),
+  BATCH_MAX_DELAY_MS: durationMs(10),
   /** Jobs a worker holds at once; must be ≥ BATCH_MAX_SIZE or batches never fill. Default: 2 × batch size. */
   WORKER_CONCURRENCY: z.coerce.number().int().positive().optional(),
-  /** onnxruntime intra-op threads per session. */
-  INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(2),
+  /**
+   * onnxruntime intra-op threads per worker. One per worker, and a worker per core, measured best here: a
+   * second thread per session competes with sharp's decoders for the same cores.
+   */
+  INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Worker processes `npm start` runs (default: one per core, at most 4). */
+  STANDALONE_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Time a worker gets on SIGTERM to finish the jobs in hand before it exits anyway. */
   WORKER_SHUTDOWN_TIMEOUT_MS: durationMs(30_000),
@@ -133,6 +139,7 @@ export interface Config {
     heartbeatTtlSeconds: number;
   };
   retentionSeconds: number;
+  standaloneWorkers: number;
   webhooks: { secret?: string; timeoutMs: number; retrySchedule: number[]; allowedHosts: string[]; concurrency: number };
   adminToken?: string;
   auth: { apiKeys: string[]; apiKeysFile?: string; metricsToken?: string };
@@ -195,6 +202,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       heartbeatTtlSeconds: e.WORKER_HEARTBEAT_TTL_SECONDS,
     },
     retentionSeconds: e.JOB_RETENTION_SECONDS,
+    standaloneWorkers: e.STANDALONE_WORKERS ?? Math.min(4, os.availableParallelism()),
     webhooks: {
       secret: e.WEBHOOK_SECRET,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,

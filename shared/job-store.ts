@@ -93,13 +93,10 @@ export class JobStore {
   }
 
   async get(id: string): Promise<StoredJob | null> {
-    // A pipeline, not MULTI: two commands instead of four, and a read needs no isolation.
-    const [[, h], [, deliveries]] = (await this.redis
-      .pipeline()
-      .hgetall(this.key(id))
-      .lrange(this.deliveriesKey(id), 0, -1)
-      .exec()) as [[null, Record<string, string>], [null, string[]]];
+    const h = await this.redis.hgetall(this.key(id));
     if (!h || !h.id) return null;
+    // Only jobs with a webhook have deliveries to read: one command for the rest (polling is the hot path).
+    const deliveries = h.webhook ? await this.redis.lrange(this.deliveriesKey(id), 0, -1) : [];
     return { view: toView(h, deliveries), blobKey: h.blob_key ?? '', requestId: h.request_id || null };
   }
 

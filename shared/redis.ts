@@ -16,7 +16,9 @@ const retryForever = (times: number) => Math.min(100 * 2 ** Math.min(times, 6), 
 export function redisOptions(role: RedisRole): RedisOptions {
   const base: RedisOptions = { retryStrategy: retryForever, connectionName: `inferq-${role}` };
   if (role === 'producer') {
-    return { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 3_000 };
+    // Auto-pipelining batches the commands of concurrent requests into one socket write (15 % of the API's
+    // CPU went to per-command writes under load).
+    return { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 3_000, enableAutoPipelining: true };
   }
   if (role === 'subscriber') {
     // Once subscribed, a connection may only send (P)SUBSCRIBE-family commands: no ready check (INFO) and no

@@ -52,7 +52,10 @@ export class FsBlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
-    await fs.rm(this.pathOf(key), { force: true });
+    // unlink, not rm({force}): rm walks through lstat and friends, a measurable cost per job.
+    await fs.unlink(this.pathOf(key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
 
   async sweep(maxAgeMs: number): Promise<number> {

@@ -1,13 +1,18 @@
 import { EventEmitter } from 'node:events';
 
 /** When a batch is run: `full` (max size reached), `timeout` (the oldest item waited max delay), `drain`. */
-export type FlushReason = 'full' | 'timeout' | 'drain';
+export type FlushReason = 'full' | 'timeout' | 'idle' | 'drain';
 
 export interface BatcherOptions {
   /** Most items per run. */
   maxSize: number;
   /** Longest time, in ms, the oldest waiting item waits for the batch to fill before a run starts anyway. */
   maxDelayMs: number;
+  /**
+   * How many items are on their way (being decoded) and will be submitted soon. When none are, waiting for
+   * the batch to fill is pointless and the batch runs at once (reason `idle`): an idle job pays no delay.
+   */
+  incoming?: () => number;
 }
 
 export interface FlushEvent {
@@ -27,8 +32,8 @@ interface Pending<I, O> {
 }
 
 /**
- * Dynamic batching (Triton's): items wait until `maxSize` are waiting or the oldest has waited `maxDelayMs`,
- * and at most one run is in flight, so items that arrive during a run form the next batch. A failed run fails
+ * Dynamic batching (Triton's): items wait until `maxSize` are waiting, the oldest has waited `maxDelayMs`, or
+ * nothing more is on its way; at most one run is in flight, so items that arrive during a run form the next batch. A failed run fails
  * only the items in it. Library-like: emits `flush` events, never logs.
  */
 export class Batcher<I, O> extends EventEmitter {
@@ -91,6 +96,7 @@ export class Batcher<I, O> extends EventEmitter {
     if (this.queue.length === 0) return this.clearTimer();
     if (this.queue.length >= this.opts.maxSize) return this.start(this.queue.splice(0, this.opts.maxSize), 'full');
     if (this.draining || this.closing) return this.start(this.queue.splice(0, this.opts.maxSize), 'drain');
+    if (this.opts.incoming && this.opts.incoming() === 0) return this.start(this.queue.splice(0, this.opts.maxSize), 'idle');
     const waited = this.now() - this.queue[0]!.at;
     if (waited >= this.opts.maxDelayMs) return this.start(this.queue.splice(0, this.opts.maxSize), 'timeout');
     if (!this.timer) {

@@ -24,6 +24,8 @@ export interface LoadedModel {
   spec: ModelSpec;
   labels: string[];
   batcher: Batcher<BatchItem, ItemOutput>;
+  /** Images being decoded for this model right now: the batcher waits for them, and only for them. */
+  decoding: { count: number };
 }
 
 /**
@@ -60,9 +62,13 @@ export class ModelRegistry {
         if (labels.length !== spec.num_classes) {
           throw new Error(`${spec.name}: ${labels.length} labels, but the manifest says ${spec.num_classes} classes`);
         }
-        const batcher = new Batcher<BatchItem, ItemOutput>((items) => runBatch(runner, spec, items), opts.batch);
+        const decoding = { count: 0 };
+        const batcher = new Batcher<BatchItem, ItemOutput>((items) => runBatch(runner, spec, items), {
+          ...opts.batch,
+          incoming: () => decoding.count,
+        });
         if (opts.onFlush) batcher.on('flush', (e: FlushEvent) => opts.onFlush!(spec.name, e));
-        models.set(spec.name, { spec, labels, batcher });
+        models.set(spec.name, { spec, labels, batcher, decoding });
       }
       return new ModelRegistry(runner, models, opts.modelsDir);
     } catch (err) {

@@ -120,7 +120,13 @@ type Outcome = ItemOutput & { preprocessMs: number };
 
 async function runBatched(deps: ProcessDeps, loaded: LoadedModel, bytes: Buffer): Promise<Outcome> {
   const t0 = performance.now();
-  const tensor = await preprocess(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels });
+  loaded.decoding.count++;
+  let tensor: Float32Array;
+  try {
+    tensor = await preprocess(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels });
+  } finally {
+    loaded.decoding.count--;
+  }
   const preprocessMs = since(t0);
   deps.metrics.preprocess.observe({ model: loaded.spec.name }, preprocessMs / 1000);
   const crash = deps.crashOnSha256 !== undefined && sha256(bytes) === deps.crashOnSha256;

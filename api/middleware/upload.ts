@@ -41,7 +41,7 @@ class TempFileStorage implements StorageEngine {
   }
 
   _removeFile(_req: Request, file: Express.Multer.File, cb: (error: Error | null) => void) {
-    fs.rm(file.path, { force: true }, () => cb(null));
+    fs.unlink(file.path, () => cb(null));
   }
 }
 
@@ -96,7 +96,7 @@ export function cleanFilename(name: string | undefined): string | null {
   return clean || null;
 }
 
-/** Deletes the temp files of a request that did not adopt them (any error after multer). */
+/** Deletes the temp files of a request that were not moved into the store (any error after multer). */
 export async function discardUploads(files: UploadedImage[]): Promise<void> {
-  await Promise.all(files.map((f) => fs.promises.rm(f.tempPath, { force: true })));
+  await Promise.all(files.map((f) => fs.promises.unlink(f.tempPath).catch(() => undefined)));
 }

@@ -9,8 +9,9 @@ import { writeWebhookSecretFile } from './webhook-secret-file.js';
 
 /**
  * `npm start`: the whole service on one machine. Uses REDIS_URL, else a Redis on 127.0.0.1:6379, else starts
- * its own; fetches missing model files; then runs the API and one worker as child processes (two processes
- * use two cores better than one), restarts a worker that dies, and stops everything on SIGINT/SIGTERM.
+ * its own; fetches missing model files; then runs the API and STANDALONE_WORKERS workers as child processes
+ * (separate processes use the cores better than threads in one), restarts a worker that dies, and stops
+ * everything on SIGINT/SIGTERM.
  */
 const config = loadConfigOrExit('launcher');
 const logger = createLogger(config.logLevel, { role: 'launcher' });
@@ -38,7 +39,12 @@ async function main() {
   // sharp decodes on libuv's pool: 4 threads beat the default on 2 cores (PERFORMANCE.md).
   const env = { UV_THREADPOOL_SIZE: '4', ...process.env, REDIS_URL: redisUrl };
   run('api', entry('../main'), env, false);
-  run('worker', entry('../../worker/main'), env, true);
+  // One worker process per core (each with one inference thread) used two cores best here; each gets its
+  // own metrics port after the first.
+  for (let i = 0; i < config.standaloneWorkers; i++) {
+    const port = config.worker.metricsPort === 0 ? 0 : config.worker.metricsPort + i;
+    run(`worker-${i + 1}`, entry('../../worker/main'), { ...env, WORKER_METRICS_PORT: String(port) }, true);
+  }
 }
 
 function run(name: string, file: string, env: NodeJS.ProcessEnv, restart: boolean, attempt = 0) {

@@ -118,3 +118,31 @@ describe('Batcher', () => {
     expect(() => new Batcher(async (x: number[]) => x, { maxSize: 1, maxDelayMs: -1 })).toThrow(/maxDelayMs.*got -1/);
   });
 });
+
+describe('Batcher with a view of what is on its way', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs at once when nothing else is being decoded, and waits while something is', async () => {
+    let incoming = 0;
+    const { run, batches } = echoRun();
+    const b = new Batcher(run, { maxSize: 8, maxDelayMs: 1000, incoming: () => incoming });
+    const reasons: string[] = [];
+    b.on('flush', (e: FlushEvent) => reasons.push(e.reason));
+    expect(await Promise.all([b.submit(1), vi.advanceTimersByTimeAsync(0)]).then(([x]) => x)).toBe(10);
+    incoming = 1; // a second image is still being decoded: the first waits for it
+    const first = b.submit(2);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(batches).toEqual([[1]]);
+    incoming = 0;
+    const second = b.submit(3);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await Promise.all([first, second])).toEqual([20, 30]);
+    expect(batches).toEqual([[1], [2, 3]]);
+    expect(reasons).toEqual(['idle', 'idle']);
+  });
+});

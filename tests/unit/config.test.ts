@@ -8,7 +8,8 @@ describe('config', () => {
     expect(c.http.port).toBe(8080);
     expect(c.models.default).toBe('mobilenetv2');
     expect(c.models.served).toEqual(['mobilenetv2']);
-    expect(c.batch).toEqual({ maxSize: 8, maxDelayMs: 5 });
+    expect(c.batch).toEqual({ maxSize: 8, maxDelayMs: 10 });
+    expect(c.worker.inferenceThreads).toBe(1);
     expect(c.worker.concurrency).toBe(16);
     expect(c.uploads.maxBytes).toBe(10 * 1024 * 1024);
     expect(c.webhooks.retrySchedule).toEqual([5e3, 3e5, 18e5, 72e5, 18e6, 36e6, 504e5, 72e6, 864e5]);
