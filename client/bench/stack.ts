@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -33,9 +34,21 @@ export interface RunningStack {
 }
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-const node = (rel: string, env: Record<string, string>) =>
-  spawnGroup(process.execPath, [...process.execArgv, path.join(REPO, `${rel}.${ext}`)], { cwd: REPO, env: { ...process.env, ...env } });
+/**
+ * The service runs as `npm start` runs it: compiled JavaScript (npm run build:fast) with plain node, not under
+ * tsx, whose loader costs startup time and memory that a user does not pay.
+ */
+let built = false;
+function buildOnce() {
+  if (built) return;
+  const r = spawnSync('npm', ['run', '-s', 'build:fast'], { cwd: REPO, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('npm run build:fast failed');
+  built = true;
+}
+const node = (rel: string, env: Record<string, string>) => {
+  buildOnce();
+  return spawnGroup(process.execPath, [path.join(REPO, 'dist', `${rel}.js`)], { cwd: REPO, env: { ...process.env, ...env } });
+};
 
 async function baseEnv(redisUrl: string, uploadDir: string, dataDir: string) {
   return {
@@ -77,13 +90,17 @@ export async function startStack(
     let workerStarts: number[];
     const t0 = performance.now();
     if (layout === 'standalone') {
-      metricsPorts.push(await freePort());
-      const launcher = node('api/standalone/main', { ...env, ...opts.workerEnv, WORKER_METRICS_PORT: String(metricsPorts[0]) });
+      // The launcher gives its workers consecutive metrics ports from WORKER_METRICS_PORT.
+      const workers = Number(process.env.STANDALONE_WORKERS ?? Math.min(4, os.availableParallelism()));
+      const base = await freePort();
+      for (let i = 0; i < workers; i++) metricsPorts.push(base + i);
+      const launcher = node('api/standalone/main', { ...env, ...opts.workerEnv, WORKER_METRICS_PORT: String(base), STANDALONE_WORKERS: String(workers) });
       groups.push(launcher);
-      const [api, worker] = await findChildren(launcher, timeoutMs);
-      procs.push({ label: 'launcher', pid: launcher.pid }, { label: 'api', pid: api }, { label: 'worker', pid: worker });
+      const [api, workerPids] = await findChildren(launcher, workers, timeoutMs);
+      procs.push({ label: 'launcher', pid: launcher.pid }, { label: 'api', pid: api });
+      workerPids.forEach((pid, i) => procs.push({ label: workers === 1 ? 'worker' : `worker-${i + 1}`, pid }));
       apiStart = processStartedAt(api) ?? t0;
-      workerStarts = [processStartedAt(worker) ?? t0];
+      workerStarts = workerPids.map((pid) => processStartedAt(pid) ?? t0);
     } else {
       const api = node('api/main', env);
       groups.push(api);
@@ -131,17 +148,18 @@ export async function startStack(
 }
 
 /** The launcher's API and worker children, told apart by their command lines. */
-async function findChildren(launcher: Spawned, timeoutMs: number): Promise<[number, number]> {
+async function findChildren(launcher: Spawned, workers: number, timeoutMs: number): Promise<[number, number[]]> {
   let api = 0;
-  let worker = 0;
-  await waitUntil('the launcher to start the API and a worker', async () => {
+  let found: number[] = [];
+  await waitUntil(`the launcher to start the API and ${workers} workers`, async () => {
     if (launcher.child.exitCode !== null) throw new FatalWait(`launcher exited ${launcher.child.exitCode}:\n${launcher.output()}`);
+    found = [];
     for (const pid of childPids(launcher.pid)) {
       const cmd = cmdline(pid);
       if (/api[/\\]main\.[jt]s/.test(cmd)) api = pid;
-      if (/worker[/\\]main\.[jt]s/.test(cmd)) worker = pid;
+      if (/worker[/\\]main\.[jt]s/.test(cmd)) found.push(pid);
     }
-    return api > 0 && worker > 0;
+    return api > 0 && found.length === workers;
   }, timeoutMs, 10);
-  return [api, worker];
+  return [api, found.sort((a, b) => a - b)];
 }

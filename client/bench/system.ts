@@ -115,7 +115,7 @@ async function exercise(stack: RunningStack, redis: { pid: number; client: Redis
   for (const r of all) for (const [label, p] of Object.entries(r.processes)) peakRssMb[label] = Math.max(peakRssMb[label] ?? 0, p.peakRssMb);
   return {
     layout: stack.layout,
-    description: stack.layout === 'standalone' ? '`npm start`: launcher → API + 1 worker' : `API + ${stack.workerMetricsUrls.length} workers (INFERENCE_THREADS=1)`,
+    description: stack.layout === 'standalone' ? `\`npm start\`: launcher → API + ${stack.workerMetricsUrls.length} worker(s)` : `API + ${stack.workerMetricsUrls.length} workers (INFERENCE_THREADS=1)`,
     settings: Object.fromEntries(SETTINGS.filter((k) => stack.env[k] ?? process.env[k]).map((k) => [k, (stack.env[k] ?? process.env[k])!])),
     startup: stack.startup,
     idleRedisCommandsPerSecond: round(idleRate, 1),
