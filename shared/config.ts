@@ -41,6 +41,11 @@ const schema = z.object({
   BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(256).default(8),
   /** How long the oldest waiting item may wait for a batch to fill, in ms. */
   BATCH_MAX_DELAY_MS: durationMs(10),
+  /**
+   * Run a partial batch at once when no other image is being decoded (an idle job pays no delay). Off: every
+   * partial batch waits BATCH_MAX_DELAY_MS, for the largest batches (and for tests that need a held batch).
+   */
+  BATCH_FLUSH_WHEN_IDLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   /** Jobs a worker holds at once; must be ≥ BATCH_MAX_SIZE or batches never fill. Default: 2 × batch size. */
   WORKER_CONCURRENCY: z.coerce.number().int().positive().optional(),
   /**
@@ -126,7 +131,7 @@ export interface Config {
   dataDir: string;
   models: { manifest: string; dir: string; mirror?: string; default: string; served: string[] };
   uploads: { dir: string; maxBytes: number; maxPixels: number; maxBatchFiles: number };
-  batch: { maxSize: number; maxDelayMs: number };
+  batch: { maxSize: number; maxDelayMs: number; flushWhenIdle: boolean };
   worker: {
     concurrency: number;
     inferenceThreads: number;
@@ -189,7 +194,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       served,
     },
     uploads: { dir: path.resolve(e.UPLOAD_DIR), maxBytes: e.MAX_UPLOAD_BYTES, maxPixels: e.MAX_IMAGE_PIXELS, maxBatchFiles: e.MAX_BATCH_FILES_PER_REQUEST },
-    batch: { maxSize: e.BATCH_MAX_SIZE, maxDelayMs: e.BATCH_MAX_DELAY_MS },
+    batch: { maxSize: e.BATCH_MAX_SIZE, maxDelayMs: e.BATCH_MAX_DELAY_MS, flushWhenIdle: e.BATCH_FLUSH_WHEN_IDLE },
     worker: {
       concurrency,
       inferenceThreads: e.INFERENCE_THREADS,

@@ -41,7 +41,7 @@ export class ModelRegistry {
 
   static async load(
     specs: ModelSpec[],
-    opts: { modelsDir: string; threads: number; batch: BatcherOptions; onFlush?: (model: string, e: FlushEvent) => void },
+    opts: { modelsDir: string; threads: number; batch: BatcherOptions & { flushWhenIdle?: boolean }; onFlush?: (model: string, e: FlushEvent) => void },
   ): Promise<ModelRegistry> {
     const runner = new InferenceRunner();
     try {
@@ -64,8 +64,9 @@ export class ModelRegistry {
         }
         const decoding = { count: 0 };
         const batcher = new Batcher<BatchItem, ItemOutput>((items) => runBatch(runner, spec, items), {
-          ...opts.batch,
-          incoming: () => decoding.count,
+          maxSize: opts.batch.maxSize,
+          maxDelayMs: opts.batch.maxDelayMs,
+          incoming: opts.batch.flushWhenIdle === false ? undefined : () => decoding.count,
         });
         if (opts.onFlush) batcher.on('flush', (e: FlushEvent) => opts.onFlush!(spec.name, e));
         models.set(spec.name, { spec, labels, batcher, decoding });

@@ -23,7 +23,7 @@ describe('poison image (real processes)', () => {
     const images = await colourImages();
     const api = await f.stack.startApi();
     // A batch forms for 1.5 s: the neighbours are preprocessed and waiting in it when the poison arrives.
-    const supervisor = new WorkerSupervisor(f.stack, { BATCH_MAX_SIZE: '8', BATCH_MAX_DELAY_MS: '1500' }, { maxRestarts: 4, delayMs: 500 });
+    const supervisor = new WorkerSupervisor(f.stack, { BATCH_MAX_SIZE: '8', BATCH_MAX_DELAY_MS: '1500', BATCH_FLUSH_WHEN_IDLE: 'false' }, { maxRestarts: 4, delayMs: 500 });
     await supervisor.start();
 
     const innocents: Submitted[] = [];

@@ -117,7 +117,7 @@ describe('Redis outages (real redis-server)', () => {
     const images = await colourImages();
     const api = await f.stack.startApi();
     // The worker holds its jobs in a forming batch for 1.5 s, so the pause lands while it owns them.
-    const worker = await f.stack.startWorker({ BATCH_MAX_SIZE: '16', WORKER_CONCURRENCY: '16', BATCH_MAX_DELAY_MS: '1500' });
+    const worker = await f.stack.startWorker({ BATCH_MAX_SIZE: '16', WORKER_CONCURRENCY: '16', BATCH_MAX_DELAY_MS: '1500', BATCH_FLUSH_WHEN_IDLE: 'false' });
     const jobs: Submitted[] = [];
     const names = [...images.keys()];
     for (let i = 0; i < 12; i++) jobs.push(await submitEventually(api.url, images.get(names[i % 8]!)!, names[i % 8]!));

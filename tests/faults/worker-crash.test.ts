@@ -15,7 +15,7 @@ import { STALL_RECOVERY_MS } from './helpers/processes.js';
 import { sleep, until } from './helpers/cleanup.js';
 
 /** Env of a worker that keeps what it takes in a forming batch for a long time. */
-const HOLDING = { BATCH_MAX_SIZE: '16', WORKER_CONCURRENCY: '16', BATCH_MAX_DELAY_MS: '60000' };
+const HOLDING = { BATCH_MAX_SIZE: '16', WORKER_CONCURRENCY: '16', BATCH_MAX_DELAY_MS: '60000', BATCH_FLUSH_WHEN_IDLE: 'false' };
 /** Slack over the stall-recovery bound for the re-run itself and polling on a loaded 2-core machine. */
 const SLACK_MS = 4_000;
 
@@ -103,7 +103,7 @@ describe('worker crashes (real processes)', () => {
     // LOG_LEVEL info: its 'worker draining' line tells when the SIGTERM has been handled. The batch would wait
     // 4 s to fill; a drain must run it at once instead (worker/server.ts: "their batches are flushed without
     // waiting for the delay").
-    const w = await f.stack.startWorker({ BATCH_MAX_SIZE: '32', WORKER_CONCURRENCY: '32', BATCH_MAX_DELAY_MS: '4000', LOG_LEVEL: 'info' });
+    const w = await f.stack.startWorker({ BATCH_MAX_SIZE: '32', WORKER_CONCURRENCY: '32', BATCH_MAX_DELAY_MS: '4000', BATCH_FLUSH_WHEN_IDLE: 'false', LOG_LEVEL: 'info' });
     await allProcessing(f, jobs);
 
     const t0 = Date.now();
