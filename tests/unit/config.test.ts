@@ -8,7 +8,7 @@ describe('config', () => {
     expect(c.http.port).toBe(8080);
     expect(c.models.default).toBe('mobilenetv2');
     expect(c.models.served).toEqual(['mobilenetv2']);
-    expect(c.batch).toEqual({ maxSize: 8, maxDelayMs: 10 });
+    expect(c.batch).toEqual({ maxSize: 8, maxDelayMs: 10, flushWhenIdle: true });
     expect(c.worker.inferenceThreads).toBe(1);
     expect(c.worker.concurrency).toBe(16);
     expect(c.uploads.maxBytes).toBe(10 * 1024 * 1024);
