@@ -34,7 +34,7 @@ export interface BatchStats {
   batches: number;
   images: number;
   meanBatchSize: number;
-  /** Flushes by reason (`full`, `timeout`, `drain`, `solo`). */
+  /** Flushes by reason (`full`, `timeout`, `idle`, `drain`). */
   flushes: Record<string, number>;
   /** Mean time of one model run over a batch, ms. */
   meanBatchInferenceMs: number;
@@ -47,7 +47,7 @@ export function batchStats(before: Samples[], after: Samples[]): BatchStats {
   const batches = delta('inferq_batch_size_count');
   const images = delta('inferq_batch_size_sum');
   const flushes: Record<string, number> = {};
-  for (const reason of ['full', 'timeout', 'drain', 'solo']) {
+  for (const reason of ['full', 'timeout', 'idle', 'drain']) {
     const n = delta('inferq_batch_flushes_total', { reason });
     if (n > 0) flushes[reason] = n;
   }
