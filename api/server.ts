@@ -78,7 +78,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     apiKeys: new ApiKeyRegistry(config.auth.apiKeys, config.auth.apiKeysFile),
     submit: { jobs, blobs, queue, models, idempotency, metrics, maxPixels: config.uploads.maxPixels, admit },
     cancel: { jobs, blobs, queue, metrics, onCanceled: (job, requestId) => notifier.jobChanged(job, 'canceled', requestId), onBatchCompleted },
-    batch: { batches, jobs, blobs, queue, models, metrics, maxPixels: config.uploads.maxPixels, onBatchCompleted, admit },
+    batch: { batches, jobs, blobs, queue, models, metrics, maxPixels: config.uploads.maxPixels, onBatchCompleted },
     upload: uploadMiddleware(blobs, { maxBytes: config.uploads.maxBytes, maxFiles: 1, fileFields: ['image', 'file'] }),
     batchUpload: uploadMiddleware(blobs, { maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxBatchFiles, fileFields: ['images', 'image', 'file'] }),
     scopeOf: (req) => req.apiKeyName ?? 'public',

@@ -19,7 +19,6 @@ export interface BatchDeps {
   models: ModelCatalog;
   metrics: Metrics;
   maxPixels: number;
-  admit?: () => Promise<void>;
   onBatchCompleted?: (batchId: string) => Promise<void>;
 }
 
@@ -52,7 +51,6 @@ export async function appendImages(deps: BatchDeps, id: string, files: UploadedI
   if (batch.status !== 'open') throw notOpen(batch.status);
   const spec = deps.models.get(batch.model.name);
   if (!spec) throw new AppError('unknown_model', 404, `model ${batch.model.name} is no longer served`);
-  await deps.admit?.();
   const { jobs, payloads } = await prepareItems(deps.blobs, deps.maxPixels, { id, spec, topK: batch.top_k }, files, requestId);
   let r: string;
   try {

@@ -20,7 +20,10 @@ export interface SubmitDeps {
   idempotency: IdempotencyStore;
   metrics: Metrics;
   maxPixels: number;
-  /** Called before anything is written; throws 503 when the queue is over its high-water mark. */
+  /**
+   * Admission control: throws 503 when the queue is over its high-water mark. The routes call it before the
+   * body is read (api/routes/jobs.ts admissionCheck), so a refused upload is never received.
+   */
   admit?: () => Promise<void>;
 }
 
@@ -55,7 +58,6 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
   }
 
   try {
-    await deps.admit?.();
     const id = newJobId();
     const blobKey = await deps.blobs.adopt(image.tempPath);
     const payload: InferencePayload = { jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId };

@@ -117,15 +117,6 @@ describe('Batcher', () => {
     expect(() => new Batcher(async (x: number[]) => x, { maxSize: 0, maxDelayMs: 1 })).toThrow(/maxSize.*got 0/);
     expect(() => new Batcher(async (x: number[]) => x, { maxSize: 1, maxDelayMs: -1 })).toThrow(/maxDelayMs.*got -1/);
   });
-});
-
-describe('Batcher with a view of what is on its way', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
 
   it('runs at once when nothing else is being decoded, and waits while something is', async () => {
     let incoming = 0;
