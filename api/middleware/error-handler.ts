@@ -32,7 +32,7 @@ const MULTER_ERRORS: Record<string, [number, string, string]> = {
 };
 
 // ioredis's ways of saying that Redis cannot be reached right now (the producer connection fails fast).
-const REDIS_DOWN = /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|enableOfflineQueue|Reached the max retries|ETIMEDOUT|OOM command not allowed/;
+const REDIS_DOWN = /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|enableOfflineQueue|Reached the max retries|ETIMEDOUT|OOM command not allowed|EXECABORT/;
 
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
@@ -51,7 +51,8 @@ export function toAppError(err: unknown): AppError {
     return new AppError('malformed_multipart', 400, 'the multipart body is malformed or truncated');
   }
   if (typeof e?.message === 'string' && REDIS_DOWN.test(e.message)) {
-    const oom = e.message.includes('OOM');
+    // EXECABORT: a MULTI (BullMQ's adds) discarded, in practice because a command in it hit the memory limit.
+    const oom = e.message.includes('OOM') || e.message.includes('EXECABORT');
     return new AppError('unavailable', 503, oom ? 'the queue store is out of memory' : 'the queue store is unreachable', undefined, oom ? 30 : 1);
   }
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
