@@ -26,13 +26,36 @@ export class IsolatedCrashError extends Error {
   }
 }
 
+// Each child loads the model (~150 MB): after a worker with a full batch died, its suspects arrive together.
+const MAX_CHILDREN = 4;
+let running = 0;
+const queued: (() => void)[] = [];
+
+async function slot(): Promise<() => void> {
+  if (running >= MAX_CHILDREN) await new Promise<void>((resolve) => queued.push(resolve));
+  running++;
+  return () => {
+    running--;
+    queued.shift()?.();
+  };
+}
+
 /**
- * Runs one image through its model in a child process. Used for jobs that stalled before (their worker died
+ * Runs one image through its model in a child process, at most MAX_CHILDREN at a time. Used for jobs that stalled before (their worker died
  * while holding them): one of them may be a poison image, and run in the worker itself it would take down every
  * other job the worker holds, which then stall a second time and fail. Costs a process start and a model load
  * (~1 s), which only suspects pay.
  */
-export function runIsolated(req: IsolatedRequest, timeoutMs: number): Promise<{ scores: Float32Array; preprocessMs: number; inferenceMs: number }> {
+export async function runIsolated(req: IsolatedRequest, timeoutMs: number): Promise<{ scores: Float32Array; preprocessMs: number; inferenceMs: number }> {
+  const release = await slot();
+  try {
+    return await runChild(req, timeoutMs);
+  } finally {
+    release();
+  }
+}
+
+function runChild(req: IsolatedRequest, timeoutMs: number): Promise<{ scores: Float32Array; preprocessMs: number; inferenceMs: number }> {
   const ts = import.meta.url.endsWith('.ts');
   const file = fileURLToPath(new URL(`./isolated-child.${ts ? 'ts' : 'js'}`, import.meta.url));
   const child = fork(file, [], {
