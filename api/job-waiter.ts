@@ -65,10 +65,6 @@ export class JobWaiter {
       if (set.size === 0 && this.waiting.get(id) === set) this.waiting.delete(id);
     }
   }
-
-  get size(): number {
-    return this.waiting.size;
-  }
 }
 
 /** Parses `Prefer: wait` / `Prefer: wait=N` (RFC 7240); returns seconds capped at `max`, or null. */

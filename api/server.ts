@@ -61,7 +61,6 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   closers.add('queue', () => queue.close());
   const webhookQueue = createWebhookQueue(config, redis);
   closers.add('webhook-queue', () => webhookQueue.close());
-  const notifier = new WebhookNotifier(webhookQueue);
   const metrics = createMetrics('api');
   const heartbeats = new Heartbeats(redis, config.redis.prefix, config.worker.heartbeatTtlSeconds);
   registerQueueMetrics(metrics, [queue, webhookQueue], redis, heartbeats, models.list().map((m) => m.name));
@@ -72,7 +71,8 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   const admission = new Admission(queue, config.backpressure.highWater, config.backpressure.lowWater);
   const admit = () => admission.admit();
   const batches = new BatchStore(redis, config.redis.prefix, config.retentionSeconds);
-  const onBatchCompleted = async (id: string) => notifier.batchCompleted(id, (await batches.get(id))?.webhook?.url);
+  const notifier = new WebhookNotifier(webhookQueue, batches);
+  const onBatchCompleted = (id: string) => notifier.batchEnded(id);
   const ctx: ApiContext = {
     config, logger, redis, queue, jobs, blobs, models, metrics, heartbeats, waiter,
     apiKeys: new ApiKeyRegistry(config.auth.apiKeys, config.auth.apiKeysFile),

@@ -17,8 +17,6 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (code: string, message: string) => new AppError(code, 400, message);
 export const notFound = (message = 'not found', code = 'not_found') => new AppError(code, 404, message);
-export const conflict = (code: string, message: string) => new AppError(code, 409, message);
 export const unavailable = (message: string, retryAfter = 1) =>
   new AppError('unavailable', 503, message, undefined, retryAfter);

@@ -23,14 +23,5 @@ export interface WebhookPayload {
   requestId?: string;
 }
 
-export interface JobPayloads {
-  classify: InferencePayload;
-  deliver: WebhookPayload;
-}
-export type JobName = keyof JobPayloads;
-
-/** BullMQ's key prefix; inferq's own keys live under `${prefix}:` next to BullMQ's `${prefix}:<queue>:`. */
-export const bullPrefix = (prefix: string) => prefix;
-
 /** Maps the optional client `priority` (0 highest … 10 lowest, default 5) to BullMQ's (1 highest). */
 export const toBullPriority = (priority: number) => 1 + priority;

@@ -1,5 +1,6 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Config } from './config.js';
+import type { BatchStore } from './batch-store.js';
 import type { JobView } from './job-types.js';
 import { QUEUES, type WebhookPayload } from './queues.js';
 
@@ -29,7 +30,10 @@ export function expandEvents(filter: readonly string[]): Set<string> {
  * Called only after the result is stored, so a receiver that fetches the job sees it.
  */
 export class WebhookNotifier {
-  constructor(private readonly queue: Queue<WebhookPayload>) {}
+  constructor(
+    private readonly queue: Queue<WebhookPayload>,
+    private readonly batches?: BatchStore,
+  ) {}
 
   async jobChanged(job: JobView, status: string, requestId?: string | null): Promise<void> {
     const type = EVENT_OF[status];
@@ -42,8 +46,13 @@ export class WebhookNotifier {
     );
   }
 
-  /** `batch.completed`, when the batch has a webhook URL. */
-  async batchCompleted(batchId: string, url: string | undefined): Promise<void> {
+  /**
+   * `batch.completed`, when the batch has ended and has a webhook URL. Read from the batch itself, so a caller
+   * that is not sure (a re-run of an ended job) may ask any number of times: the event id dedupes.
+   */
+  async batchEnded(batchId: string): Promise<void> {
+    const batch = await this.batches?.get(batchId);
+    const url = batch?.completed_at ? batch.webhook?.url : undefined;
     if (!url) return;
     const eventId = `msg_${batchId}_batch_completed`;
     await this.queue.add('deliver', { eventId, type: 'batch.completed', url, batchId }, { jobId: eventId });

@@ -65,16 +65,13 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   const heartbeats = new Heartbeats(redis, config.redis.prefix, config.worker.heartbeatTtlSeconds);
   const webhookQueue = createWebhookQueue(config, redis);
   closers.add('webhook-queue', () => webhookQueue.close());
-  const notifier = new WebhookNotifier(webhookQueue);
   const batches = new BatchStore(redis, config.redis.prefix, config.retentionSeconds);
+  const notifier = new WebhookNotifier(webhookQueue, batches);
   const deps: ProcessDeps = {
     jobs, blobs, models, metrics, logger: log, maxPixels: config.uploads.maxPixels, crashOnSha256: config.faults.crashOnSha256,
     onStatus: (job, status, requestId) => notifier.jobChanged(job, status, requestId),
     isClosing: () => closing,
-    onBatchCompleted: async (id) => {
-      const b = await batches.get(id);
-      if (b?.completed_at) await notifier.batchCompleted(id, b.webhook?.url);
-    },
+    onBatchCompleted: (id) => notifier.batchEnded(id),
   };
 
   const worker = new Worker<InferencePayload>(QUEUES.inference, createProcessor(deps), {
