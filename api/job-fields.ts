@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
+import { PRIORITY } from '../shared/queues.js';
 
 export const WEBHOOK_EVENTS = ['job.started', 'job.succeeded', 'job.failed', 'job.canceled', 'job.completed'] as const;
 export const MAX_METADATA_BYTES = 2048;
@@ -9,6 +10,7 @@ export interface JobFields {
   model?: string;
   topK: number;
   metadata: Record<string, unknown>;
+  /** As sent; null (none sent) runs as PRIORITY.default. */
   priority: number | null;
   webhookUrl: string | null;
   webhookEvents: string[];
@@ -24,7 +26,7 @@ const intField = (min: number, max: number) =>
 const schema = z.object({
   model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, 'must be a model name').optional(),
   top_k: intField(1, 20).optional(),
-  priority: intField(0, 10).optional(),
+  priority: intField(PRIORITY.min, PRIORITY.max).optional(),
   metadata: z
     .string()
     .refine((s) => Buffer.byteLength(s) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes`)

@@ -5,13 +5,7 @@ import type { UploadedImage } from '../middleware/upload.js';
 import type { BlobStore } from '../../shared/storage.js';
 import type { ModelSpec } from '../../shared/model-manifest.js';
 import type { NewJob } from '../../shared/job-types.js';
-import type { InferencePayload } from '../../shared/queues.js';
-
-/**
- * Batch items go after every single job: BullMQ serves its plain wait list before prioritized jobs, and single
- * jobs with an explicit priority get 1–11, so one huge batch never starves the single jobs submitted after it.
- */
-export const BATCH_ITEM_PRIORITY = 20;
+import { toBullPriority, type InferencePayload } from '../../shared/queues.js';
 
 export interface BatchTemplate {
   id: string;
@@ -56,6 +50,8 @@ export async function prepareItems(
   return { jobs, payloads };
 }
 
+/** Batch items run at the default level, after the single jobs of that level (see toBullPriority). */
 export async function enqueueItems(queue: Queue<InferencePayload>, payloads: InferencePayload[]): Promise<void> {
-  await queue.addBulk(payloads.map((data) => ({ name: 'classify', data, opts: { jobId: data.jobId, priority: BATCH_ITEM_PRIORITY } })));
+  const priority = toBullPriority(null, 'batch');
+  await queue.addBulk(payloads.map((data) => ({ name: 'classify', data, opts: { jobId: data.jobId, priority } })));
 }
