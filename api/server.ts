@@ -20,6 +20,7 @@ import { createApp } from './app.js';
 import { createHttpServer } from './http-server.js';
 import { ApiKeyRegistry } from './auth/api-keys.js';
 import { Admission } from './backpressure.js';
+import { startDeadlineSweep } from './deadline-sweep.js';
 import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
 import type { ApiContext } from './context.js';
 
@@ -84,6 +85,11 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     scopeOf: (req) => req.apiKeyName ?? 'public',
     validateWebhookUrl: webhookUrlValidator({ allowedHosts: config.webhooks.allowedHosts }),
   };
+  const stopSweep = startDeadlineSweep({
+    jobs, queue, blobs, metrics, logger, onBatchCompleted,
+    onFailed: (job, requestId) => notifier.jobChanged(job, 'failed', requestId),
+  });
+  closers.add('deadline-sweep', stopSweep);
   const server = createHttpServer(createApp(ctx), logger);
   await new Promise<void>((resolve) => server.listen(config.http.port, config.http.host, resolve));
   closers.add('http', () => new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { JobError, JobStatus, JobTimings, JobView, NewJob, WebhookDelivery } from './job-types.js';
 import type { Prediction } from '../worker/postprocess.js';
-import { CANCEL, FINISH, MARK_PROCESSING } from './job-scripts.js';
+import { CANCEL, EXPIRE, FINISH, MARK_PROCESSING } from './job-scripts.js';
 
 /**
  * Job records: one Redis hash per job, `${prefix}:job:${id}`, the source of truth for what clients read.
@@ -22,7 +22,12 @@ export interface Change {
   ok: boolean;
   status: string;
   batchCompleted: boolean;
+  /** True when this call failed the job because its deadline had passed (status is then 'failed'). */
+  expired?: boolean;
 }
+
+/** The sorted set of job ids by deadline (epoch ms) that the deadline sweep reads. */
+export const deadlinesKey = (prefix: string) => `${prefix}:deadlines`;
 
 type ScriptFn = (...args: (string | number)[]) => Promise<string>;
 
@@ -39,6 +44,8 @@ export function jobRecordFields(job: NewJob): Record<string, string | number> {
     blob_key: job.blobKey,
     metadata: JSON.stringify(job.metadata),
     priority: job.priority ?? '',
+    // A string: the batch append script would turn a number this large into 1.7e+12.
+    deadline_at: job.deadlineAt === null ? '' : String(job.deadlineAt),
     batch_id: job.batchId ?? '',
     request_id: job.requestId ?? '',
     webhook: job.webhook ? JSON.stringify(job.webhook) : '',
@@ -47,7 +54,7 @@ export function jobRecordFields(job: NewJob): Record<string, string | number> {
 }
 
 export class JobStore {
-  private readonly scripts: { markProcessing: ScriptFn; finish: ScriptFn; cancel: ScriptFn };
+  private readonly scripts: { markProcessing: ScriptFn; finish: ScriptFn; cancel: ScriptFn; expire: ScriptFn };
 
   constructor(
     private readonly redis: Redis,
@@ -63,6 +70,7 @@ export class JobStore {
       markProcessing: define('inferqMarkProcessing', MARK_PROCESSING),
       finish: define('inferqFinish', FINISH),
       cancel: define('inferqCancel', CANCEL),
+      expire: define('inferqExpire', EXPIRE),
     };
   }
 
@@ -84,7 +92,8 @@ export class JobStore {
   }
 
   async create(job: NewJob): Promise<void> {
-    await this.redis.hset(this.key(job.id), jobRecordFields(job));
+    if (job.deadlineAt === null) await this.redis.hset(this.key(job.id), jobRecordFields(job));
+    else await this.redis.multi().hset(this.key(job.id), jobRecordFields(job)).zadd(deadlinesKey(this.prefix), job.deadlineAt, job.id).exec();
   }
 
   /** Undo a `create` whose enqueue failed, so no record points at a job that will never run. */
@@ -124,9 +133,26 @@ export class JobStore {
    * run. `status` is 'first' on the first start, 'again' on a retry.
    */
   async markProcessing(id: string, batchId: string | null | undefined, startedAt: string, attempt: number): Promise<Change> {
-    const r = await this.scripts.markProcessing(...this.scriptArgs(id, batchId, startedAt), attempt);
+    const r = await this.scripts.markProcessing(...this.scriptArgs(id, batchId, startedAt), attempt, Date.parse(startedAt));
+    if (r.startsWith('expired')) return { ok: false, status: 'failed', batchCompleted: r === 'expired_batch_completed', expired: true };
     // Not published: waiters only care about ends, and every publish is a command per job.
     return { ok: r === 'first' || r === 'again', status: r, batchCompleted: false };
+  }
+
+  /** Job ids whose deadline is at or before `nowMs`, earliest first: what the deadline sweep looks at. */
+  due(nowMs: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(deadlinesKey(this.prefix), '-inf', nowMs, 'LIMIT', 0, limit);
+  }
+
+  /**
+   * Fails a queued job whose deadline has passed (`expired` set), or says why not. Unless the job is not yet
+   * due, it leaves the deadline index: it either ends here or has already started or ended.
+   */
+  async expire(id: string, batchId: string | null | undefined, nowMs: number): Promise<Change> {
+    const r = await this.scripts.expire(...this.scriptArgs(id, batchId, new Date(nowMs).toISOString()), nowMs);
+    if (r !== 'not_due') await this.redis.zrem(deadlinesKey(this.prefix), id);
+    if (r.startsWith('expired')) return { ok: true, status: 'failed', batchCompleted: r === 'expired_batch_completed', expired: true };
+    return { ok: false, status: r, batchCompleted: false };
   }
 
   /** Stores the outcome once; `ok` is true for the first finisher only (later duplicates are ignored). */
@@ -186,6 +212,7 @@ function toView(h: Record<string, string>, deliveries: string[]): JobView {
     batch_id: h.batch_id || null,
     metadata: parse(h.metadata, {}),
     priority: h.priority ? Number(h.priority) : null,
+    deadline_at: h.deadline_at ? new Date(Number(h.deadline_at)).toISOString() : null,
     attempts: Number(h.attempts ?? 0),
     webhook: webhook ? { ...webhook, deliveries: deliveries.map((d) => parse<WebhookDelivery>(d, {} as WebhookDelivery)) } : null,
   };

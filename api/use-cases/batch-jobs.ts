@@ -11,6 +11,8 @@ export interface BatchTemplate {
   id: string;
   spec: ModelSpec;
   topK: number;
+  /** The batch's deadline (epoch ms), which every item carries; null: none. */
+  deadlineAt: number | null;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function prepareItems(
     jobs.push({
       id, model: { name: batch.spec.name, version: batch.spec.version }, createdAt, topK: batch.topK, blobKey,
       input: { filename: f.filename, content_type: h.contentType, bytes: f.bytes, width: h.width, height: h.height, sha256: f.sha256 },
-      metadata: {}, priority: null, batchId: batch.id, requestId, webhook: null,
+      metadata: {}, priority: null, deadlineAt: batch.deadlineAt, batchId: batch.id, requestId, webhook: null,
     });
     payloads.push({ jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, batchId: batch.id });
   }

@@ -74,6 +74,7 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
         blobKey,
         metadata: fields.metadata,
         priority: fields.priority,
+        deadlineAt: fields.deadlineMs === null ? null : Date.now() + fields.deadlineMs,
         batchId: req.batchId ?? null,
         requestId: req.requestId,
         webhook: fields.webhookUrl ? { url: fields.webhookUrl, events: fields.webhookEvents } : null,
