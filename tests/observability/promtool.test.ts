@@ -19,6 +19,7 @@ const INFERQ_METRICS = {
     'inferq_jobs_submitted_total',
     'inferq_jobs_finished_total',
     'inferq_job_failures_total',
+    'inferq_jobs_deadline_expired_total',
     'inferq_batch_flushes_total',
     'inferq_webhook_deliveries_total',
   ],
