@@ -3,7 +3,8 @@
  * interleave badly, a job run twice stores one result (only the first finisher wins), and a batch's counts move
  * in the same step as its item's status: they never drift, and reading them costs the same at any batch size.
  *
- * Job KEYS: [1] job hash, [2] job deliveries list, [3] batch hash, [4] batch ended list, [5] batch items list.
+ * Job KEYS: [1] job hash, [2] job deliveries list, [3] batch hash, [4] batch ended list, [5] batch items list,
+ * [6] the deadline index (a job leaves it once it starts or ends, so it holds only the jobs still waiting).
  * ARGV[1] retention seconds, ARGV[2] '1' when the job is in a batch, ARGV[3] job id, ARGV[4] now (ISO),
  * ARGV[5] the job-events channel. An end is published inside the script, so it is told exactly once, even if
  * the process dies right after storing it.
@@ -37,6 +38,7 @@ local function expire_if_due(status, deadline, now_ms)
   redis.call('HSET', KEYS[1], 'status', 'failed', 'completed_at', ARGV[4], 'error', err)
   redis.call('EXPIRE', KEYS[1], ARGV[1])
   redis.call('PUBLISH', ARGV[5], cjson.encode({ id = ARGV[3], status = 'failed' }))
+  redis.call('ZREM', KEYS[6], ARGV[3])
   if ARGV[2] == '1' then redis.call('HINCRBY', KEYS[3], 'started', 1) end
   if batch_item_ended('failed') == 1 then return 'expired_batch_completed' end
   return 'expired'
@@ -54,6 +56,7 @@ local expired = expire_if_due(s, h[2], ARGV[7])
 if expired then return expired end
 redis.call('HSET', KEYS[1], 'status', 'processing', 'started_at', ARGV[4], 'attempts', ARGV[6])
 if s == 'queued' then
+  if h[2] and h[2] ~= '' then redis.call('ZREM', KEYS[6], ARGV[3]) end
   if ARGV[2] == '1' then redis.call('HINCRBY', KEYS[3], 'started', 1) end
   return 'first'
 end
@@ -66,6 +69,7 @@ if not s then return 'missing' end
 if s == 'succeeded' or s == 'failed' or s == 'canceled' then return s end
 redis.call('HSET', KEYS[1], 'status', ARGV[6], 'completed_at', ARGV[4], unpack(ARGV, 7))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[6], ARGV[3])
 -- The deliveries list (KEYS[2]) gets its own TTL from every delivery written to it.
 redis.call('PUBLISH', ARGV[5], cjson.encode({ id = ARGV[3], status = ARGV[6] }))
 if batch_item_ended(ARGV[6]) == 1 then return 'ok_batch_completed' end
@@ -85,6 +89,7 @@ if not s then return 'missing' end
 if s ~= 'queued' then return s end
 redis.call('HSET', KEYS[1], 'status', 'canceled', 'completed_at', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[6], ARGV[3])
 redis.call('PUBLISH', ARGV[5], cjson.encode({ id = ARGV[3], status = 'canceled' }))
 if batch_item_ended('canceled') == 1 then return 'ok_batch_completed' end
 return 'ok'`;

@@ -65,7 +65,7 @@ export class JobStore {
   ) {
     // defineCommand sends each script once and then calls it by its SHA (EVALSHA).
     const define = (name: string, lua: string) => {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 5, lua });
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 6, lua });
       return (...args: (string | number)[]) => (redis as unknown as Record<string, ScriptFn>)[name]!(...args);
     };
     this.scripts = {
@@ -90,7 +90,8 @@ export class JobStore {
   /** KEYS and the common ARGV of the job scripts. */
   private scriptArgs(id: string, batchId: string | null | undefined, now: string) {
     const b = batchId ? `${this.prefix}:batch:${batchId}` : `${this.prefix}:batch:-`;
-    return [this.key(id), this.deliveriesKey(id), b, `${b}:ended`, `${b}:items`, this.retentionSeconds, batchId ? '1' : '0', id, now, this.channel];
+    const keys = [this.key(id), this.deliveriesKey(id), b, `${b}:ended`, `${b}:items`, deadlinesKey(this.prefix)];
+    return [...keys, this.retentionSeconds, batchId ? '1' : '0', id, now, this.channel];
   }
 
   async create(job: NewJob): Promise<void> {
@@ -148,7 +149,8 @@ export class JobStore {
 
   /**
    * Fails a queued job whose deadline has passed (`expired` set), or says why not. Unless the job is not yet
-   * due, it leaves the deadline index: it either ends here or has already started or ended.
+   * due, it leaves the deadline index (the scripts remove it when it starts or ends; this clears the entries of
+   * records that expired from Redis meanwhile).
    */
   async expire(id: string, batchId: string | null | undefined, nowMs: number): Promise<Change> {
     const r = await this.scripts.expire(...this.scriptArgs(id, batchId, new Date(nowMs).toISOString()), nowMs);

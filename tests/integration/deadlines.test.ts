@@ -159,6 +159,7 @@ describe('deadlines: at take (R33)', () => {
     const after = await getBatch(stack.url, batch.id);
     expect(after.counts).toEqual({ total: n, queued: 0, processing: 0, succeeded: 0, failed: n, canceled: 0 });
     expect(after.status).toBe('completed');
+    expect(await stack.api.ctx.redis.zmscore(deadlinesKey(stack.prefix), ...ids)).toEqual(ids.map(() => null));
     const views = await stack.api.ctx.jobs.getMany(ids);
     expect(views.every((v) => v!.status === 'failed' && v!.error?.code === 'deadline_exceeded' && v!.started_at === null)).toBe(true);
   });
@@ -197,5 +198,7 @@ describe('deadlines: met', () => {
     const j = await pollJob(stack.url, id);
     expect(j.status).toBe('succeeded');
     expect(j.deadline_at).not.toBeNull();
+    // The index holds only jobs still waiting: a job leaves it when it starts.
+    expect(await stack.api.ctx.redis.zscore(deadlinesKey(stack.prefix), id)).toBeNull();
   });
 });
