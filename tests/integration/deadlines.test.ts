@@ -8,7 +8,7 @@ import { startWorker } from '../../worker/server.js';
 import { sweepDeadlines, type SweepDeps } from '../../api/deadline-sweep.js';
 import { solidImage } from '../helpers/tiny-model.js';
 import { pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
-import { getBatch, postImages } from '../helpers/batch-client.js';
+import { getBatch, openBatch, postImages } from '../helpers/batch-client.js';
 import { startWebhookSink } from '../helpers/webhook-sink.js';
 import { TEST_REDIS_URL } from '../helpers/redis.js';
 
@@ -67,6 +67,11 @@ describe('deadlines: input', () => {
     expect(at(c)).toBeLessThan(7_000_000);
     expect((await job(a.id)).deadline_at).toBe(a.deadline_at);
     expect((await submit({})).deadline_at).toBeNull();
+    // A batch opened with JSON takes it as a number, and the header too.
+    const opened = (await openBatch(stack.url, { deadline_seconds: 7000 })) as { deadline_at?: string };
+    expect(Date.parse(opened.deadline_at!) - before).toBeGreaterThanOrEqual(7_000_000);
+    const byHeader = await fetch(`${stack.url}/v1/batches`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'cancel-after': '2h' } });
+    expect(Date.parse(((await byHeader.json()) as { deadline_at: string }).deadline_at) - before).toBeGreaterThanOrEqual(7_200_000);
     for (const [fields, headers] of <[Record<string, string>, Record<string, string>][]>[
       [{ deadline_seconds: '0' }, {}], [{ deadline_seconds: '604801' }, {}], [{ deadline_seconds: '1.5' }, {}],
       [{}, { 'Cancel-After': '30' }], [{}, { 'Cancel-After': '0s' }], [{}, { 'Cancel-After': 'soon' }], [{}, { 'Cancel-After': '8d' }],
