@@ -1,6 +1,6 @@
 import client from 'prom-client';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Heartbeats } from '../shared/heartbeats.js';
 
@@ -10,7 +10,7 @@ const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioriti
  * Gauges read from Redis at scrape time (queue depth, oldest waiting job, live workers, Redis itself), so they
  * are right whichever API replica is scraped. A scrape during a Redis outage reports redis_up 0 instead of failing.
  */
-export function registerQueueMetrics(metrics: Metrics, queues: Queue[], redis: Redis, heartbeats: Heartbeats, models: string[]) {
+export function registerQueueMetrics(metrics: Metrics, queues: Queue[], redis: RedisClient, heartbeats: Heartbeats, models: string[]) {
   const registers = [metrics.registry];
   new client.Gauge({
     name: 'inferq_queue_jobs',

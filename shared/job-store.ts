@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { JobError, JobStatus, JobTimings, JobView, NewJob, WebhookDelivery } from './job-types.js';
 import type { Prediction } from '../worker/postprocess.js';
 import { CANCEL, FINISH, MARK_PROCESSING } from './job-scripts.js';
@@ -50,7 +50,7 @@ export class JobStore {
   private readonly scripts: { markProcessing: ScriptFn; finish: ScriptFn; cancel: ScriptFn };
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly retentionSeconds: number,
   ) {
