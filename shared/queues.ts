@@ -7,6 +7,8 @@ export interface InferencePayload {
   model: string;
   blobKey: string;
   topK: number;
+  /** A label set of the model to answer in too (validated at submit). */
+  labelSet?: string;
   requestId?: string;
   batchId?: string;
   /** Set when the job has a webhook, so workers read the job record back only for those. */

@@ -11,7 +11,7 @@ import { itemDims, type ItemOutput, type LoadedModel, type ModelRegistry } from 
 import { preprocess } from './preprocess.js';
 import { InvalidImageError } from './invalid-image-error.js';
 import { IsolatedCrashError, runIsolated } from './isolated-run.js';
-import { topK } from './postprocess.js';
+import { labelSetAnswer, topK } from './postprocess.js';
 
 export interface ProcessDeps {
   jobs: JobStore;
@@ -79,6 +79,7 @@ export function createProcessor(deps: ProcessDeps) {
       if (suspect) log.warn({ stalled: job.stalledCounter }, 'job stalled before: running it in an isolated process');
       const out = suspect ? await runAlone(deps, loaded, bytes) : await runBatched(deps, loaded, bytes);
       const predictions = topK(out.scores, loaded.spec.output, job.data.topK, loaded.labels);
+      const labelSet = job.data.labelSet ? labelSetAnswer(loaded.spec, job.data.labelSet, out.scores) : undefined;
       const totalMs = since(started) + queueMs;
       const timings = {
         queue_ms: round(queueMs),
@@ -87,7 +88,7 @@ export function createProcessor(deps: ProcessDeps) {
         total_ms: round(totalMs),
         batch_size: out.batchSize,
       };
-      const done = await deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, timings }, new Date().toISOString());
+      const done = await deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, labelSet, timings }, new Date().toISOString());
       if (done.ok) {
         deps.metrics.jobsFinished.inc({ model, status: 'succeeded' });
         deps.metrics.endToEnd.observe({ model }, totalMs / 1000);

@@ -17,6 +17,7 @@ export interface BatchTemplate {
   id: string;
   spec: ModelSpec;
   topK: number;
+  labelSet: string | null;
 }
 
 /**
@@ -47,11 +48,11 @@ export async function prepareItems(
     const blobKey = await blobs.adopt(f.tempPath);
     const h = headers[i]!;
     jobs.push({
-      id, model: { name: batch.spec.name, version: batch.spec.version }, createdAt, topK: batch.topK, blobKey,
+      id, model: { name: batch.spec.name, version: batch.spec.version }, createdAt, topK: batch.topK, labelSet: batch.labelSet, blobKey,
       input: { filename: f.filename, content_type: h.contentType, bytes: f.bytes, width: h.width, height: h.height, sha256: f.sha256 },
       metadata: {}, priority: null, batchId: batch.id, requestId, webhook: null,
     });
-    payloads.push({ jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, batchId: batch.id });
+    payloads.push({ jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, batchId: batch.id, ...(batch.labelSet ? { labelSet: batch.labelSet } : {}) });
   }
   return { jobs, payloads };
 }
