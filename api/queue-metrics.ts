@@ -25,6 +25,23 @@ export function registerQueueMetrics(metrics: Metrics, queues: Queue[], redis: R
     },
   });
   new client.Gauge({
+    // What an autoscaler targets (SageMaker's backlog per instance): waiting + prioritized jobs over the live
+    // workers (every worker serves the queue; one counted per model it serves, so the busiest model's count),
+    // over 1 when none is up, so it still reads the whole backlog when scaled to zero.
+    name: 'inferq_queue_backlog_per_worker',
+    help: 'Jobs waiting for a worker (waiting + prioritized) per live worker; the whole backlog when none is live',
+    labelNames: ['queue'],
+    registers,
+    async collect() {
+      const alive = await Promise.all(models.map((m) => heartbeats.alive(m).catch(() => 0)));
+      const workers = Math.max(1, ...alive);
+      for (const q of queues) {
+        const c = await q.getJobCounts('waiting', 'prioritized').catch(() => null);
+        if (c) this.set({ queue: q.name }, ((c.waiting ?? 0) + (c.prioritized ?? 0)) / workers);
+      }
+    },
+  });
+  new client.Gauge({
     name: 'inferq_queue_oldest_waiting_seconds',
     help: 'Age of the oldest job waiting for a worker (0 when none waits)',
     labelNames: ['queue'],
