@@ -59,7 +59,7 @@ describe('deploy/kubernetes', () => {
     const bad = structuredClone(one('Deployment', 'inferq-worker'));
     bad.spec.template.spec.terminationGracePeriodSeconds = '45';
     expect(() => new Deployment(bad).validate()).toThrow(/terminationGracePeriodSeconds/);
-    const badScaler = structuredClone(scaler);
+    const badScaler = structuredClone(scaler) as any;
     badScaler.spec.triggers[0].metadata.threshold = 32;
     expect(() => new ScaledObject(badScaler).validate()).toThrow(/threshold/);
   });
