@@ -38,15 +38,15 @@ export interface SubmitRequest {
 }
 
 /**
- * Accepts one image: checks it, stores it, records the job and enqueues it. The caller owns the temp file
- * until this returns; on success it has been moved into the blob store.
+ * Accepts one image: checks it, stores it, records the job and enqueues it. The caller discards the upload
+ * after this returns; on success it is in the blob store.
  */
 export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{ job: JobView; created: boolean }> {
   const { fields, image } = req;
   const spec = deps.models.get(fields.model ?? deps.models.defaultName);
   if (!spec) throw new AppError('unknown_model', 404, `unknown model ${JSON.stringify(fields.model)}`);
   requireLabelSet(spec, fields.labelSet);
-  const header = await inspectImage(image.tempPath, deps.maxPixels);
+  const header = await inspectImage(await image.contents(), deps.maxPixels);
 
   const fingerprint = IdempotencyStore.fingerprint([image.sha256, spec.name, fields]);
   if (req.idempotencyKey) {
@@ -60,8 +60,11 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
 
   try {
     const id = newJobId();
-    const blobKey = await deps.blobs.adopt(image.tempPath);
-    const payload: InferencePayload = { jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId };
+    const blobKey = await image.storeIn(deps.blobs);
+    const payload: InferencePayload = {
+      jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId,
+      image: { width: header.width, height: header.height },
+    };
     if (fields.labelSet) payload.labelSet = fields.labelSet;
     if (req.batchId) payload.batchId = req.batchId;
     if (fields.webhookUrl) payload.webhook = true;
