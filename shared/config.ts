@@ -12,18 +12,20 @@ const list = z
   .default('')
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
-const hostPorts = z
-  .string()
-  .default('')
-  .transform((s, ctx) => {
-    const parts = s.split(',').map((x) => x.trim()).filter(Boolean);
-    const out = parts.map(parseHostPort);
-    if (out.some((x) => x === null)) {
-      ctx.addIssue({ code: 'custom', message: 'must be a comma list of host:port' });
-      return z.NEVER;
-    }
-    return out as HostPort[];
-  });
+/** A comma list whose every item `parse` accepts (null = refused); otherwise the key fails with `message`. */
+const listOf = <T>(def: string, parse: (item: string) => T | null, message: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((s, ctx) => {
+      const out = s.split(',').map((x) => x.trim()).filter(Boolean).map(parse);
+      if (out.some((x) => x === null)) {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return out as T[];
+    });
+const hostPorts = listOf('', parseHostPort, 'must be a comma list of host:port');
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -99,18 +101,7 @@ const schema = z.object({
   /** A receiver that has not answered within this many ms counts as failed (and is retried). */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   /** Delays between attempts, e.g. `5s,5m,30m,2h`; attempts = entries + 1. Units: ms, s, m, h, d. */
-  WEBHOOK_RETRY_SCHEDULE: z
-    .string()
-    .default('5s,5m,30m,2h,5h,10h,14h,20h,24h')
-    .transform((s, ctx) => {
-      const parts = s.split(',').map((x) => x.trim()).filter(Boolean);
-      const ms = parts.map(parseDuration);
-      if (ms.some((v) => v === null)) {
-        ctx.addIssue({ code: 'custom', message: 'must be a comma list of durations like 300ms, 5s, 5m, 2h, 1d' });
-        return z.NEVER;
-      }
-      return ms as number[];
-    }),
+  WEBHOOK_RETRY_SCHEDULE: listOf('5s,5m,30m,2h,5h,10h,14h,20h,24h', parseDuration, 'must be a comma list of durations like 300ms, 5s, 5m, 2h, 1d'),
   /** Hosts or IPs exempt from the SSRF guard (internal receivers, tests). */
   WEBHOOK_ALLOWED_HOSTS: list,
   WEBHOOK_CONCURRENCY: z.coerce.number().int().positive().default(32),
