@@ -292,7 +292,11 @@ const operationsPaths: Obj = {
       tags: ['operations'],
       operationId: 'getReady',
       summary: 'Readiness',
-      description: '`200` when Redis answers and at least one worker for the default model has sent a heartbeat recently; `503` with the reasons otherwise.',
+      description:
+        '`200` when Redis answers and at least one worker for the default model has sent a heartbeat recently; `503` with the reasons otherwise. With `workers=optional` only Redis is required (the readiness probe of APIs whose workers scale to zero).',
+      parameters: [
+        { name: 'workers', in: 'query', required: false, schema: { type: 'string', enum: ['required', 'optional'], default: 'required' }, description: '`optional`: ready without a live worker.' },
+      ],
       responses: {
         '200': response('Ready to take work.', json(ref('Ready'), { status: 'ready', workers: 2 })),
         '503': response(

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { NewJob } from './job-types.js';
 import { deadlinesKey, jobRecordFields } from './job-store.js';
 import { BATCH_APPEND, BATCH_CANCEL, BATCH_SEAL } from './job-scripts.js';
@@ -58,7 +58,7 @@ export class BatchStore {
   private readonly cancelScript: ScriptFn;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly retentionSeconds: number,
   ) {

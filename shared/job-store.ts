@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { JobError, JobStatus, JobTimings, JobView, NewJob, WebhookDelivery } from './job-types.js';
 import type { Prediction } from '../worker/postprocess.js';
 import type { LabelSetResult } from './label-sets.js';
@@ -59,7 +59,7 @@ export class JobStore {
   private readonly scripts: { markProcessing: ScriptFn; finish: ScriptFn; cancel: ScriptFn; expire: ScriptFn };
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly retentionSeconds: number,
   ) {

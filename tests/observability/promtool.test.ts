@@ -12,6 +12,7 @@ const INFERQ_METRICS = {
   gauges: [
     'inferq_queue_jobs',
     'inferq_queue_oldest_waiting_seconds',
+    'inferq_queue_backlog_per_worker',
     'inferq_workers_alive',
     'inferq_redis_up',
   ],
