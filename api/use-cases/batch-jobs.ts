@@ -44,7 +44,11 @@ export async function prepareItems(
   const createdAt = new Date().toISOString();
   for (const [i, f] of files.entries()) {
     const id = newJobId();
-    const blobKey = await blobs.adopt(f.tempPath);
+    const blobKey = await blobs.adopt(f.tempPath).catch(async (err: unknown) => {
+      // All or none: the images stored before this one go too (the store may be down, so this may not reach it).
+      await Promise.allSettled(jobs.map((j) => blobs.delete(j.blobKey)));
+      throw err;
+    });
     const h = headers[i]!;
     jobs.push({
       id, model: { name: batch.spec.name, version: batch.spec.version }, createdAt, topK: batch.topK, blobKey,
