@@ -5,11 +5,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from '../../api/standalone/embedded-redis.js';
-import { OutputLog, killGroup, trackDir, trackGroup, untrackDir, until } from '../faults/helpers/cleanup.js';
+import { OutputLog, killGroup, signalGroup, trackDir, trackGroup, untrackDir, until } from '../faults/helpers/cleanup.js';
 
 const run = promisify(execFile);
 const SERVERS = ['account', 'container', 'object', 'proxy'] as const;
-type Server = (typeof SERVERS)[number];
+type Server = (typeof SERVERS)[number] | 'memcached';
 
 /** tempauth's test user: S3 access key `account:user`, secret = its password. */
 const ACCESS_KEY = 'test:tester';
@@ -30,13 +30,13 @@ export class SwiftServer {
 
   private constructor(
     readonly dir: string,
-    private readonly ports: Record<Server | 'memcache', number>,
+    private readonly ports: Record<Server, number>,
   ) {}
 
   static async start(): Promise<SwiftServer> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'inferq-swift-'));
     trackDir(dir);
-    const ports = { account: 0, container: 0, object: 0, proxy: 0, memcache: 0 };
+    const ports = { account: 0, container: 0, object: 0, proxy: 0, memcached: 0 };
     for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
     const swift = new SwiftServer(dir, ports);
     try {
@@ -96,18 +96,16 @@ export class SwiftServer {
     return this.children.size > 0;
   }
 
-  /** Starts the four servers (again, after `stop()`) and waits until each answers its healthcheck. */
+  /**
+   * Starts memcached and the four servers (again, after `stop()`) and waits until each answers its healthcheck.
+   * memcached is there because a real proxy has one: without it every request also asks the account and
+   * container servers about its bucket, which doubles the latency measured here.
+   */
   async start(timeoutMs = 30_000): Promise<void> {
     if (this.running) throw new Error('swift is already running');
-    for (const name of SERVERS) {
-      const child = spawn(`swift-${name}-server`, [path.join(this.dir, `${name}.conf`), '--verbose'], {
-        detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      trackGroup(child);
-      this.log.attach(child, name);
-      child.once('exit', (code, signal) => this.log.append(`exited (${code ?? signal})\n`, name));
-      this.children.set(name, child);
-    }
+    const user = os.userInfo().username;
+    this.spawn('memcached', 'memcached', ['-l', '127.0.0.1', '-p', String(this.ports.memcached), '-U', '0', '-m', '16', '-u', user]);
+    for (const name of SERVERS) this.spawn(name, `swift-${name}-server`, [path.join(this.dir, `${name}.conf`), '--verbose']);
     for (const name of SERVERS) {
       const child = this.children.get(name)!;
       await until(`swift-${name}-server to answer`, async () => {
@@ -118,10 +116,32 @@ export class SwiftServer {
     }
   }
 
+  private spawn(name: Server, command: string, args: string[]): void {
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    trackGroup(child);
+    this.log.attach(child, name);
+    child.once('exit', (code, signal) => this.log.append(`exited (${code ?? signal})\n`, name));
+    this.children.set(name, child);
+  }
+
   /** Kills every server (kill -9: the store vanishes mid-request, as a crashed or cut-off store does). */
   async stop(): Promise<void> {
     await Promise.all([...this.children.values()].map((c) => killGroup(c)));
     this.children.clear();
+  }
+
+  /**
+   * SIGSTOP on the proxy: connections are still accepted (by the kernel) but nothing answers, the way a hung
+   * store looks to a client. `resume()` lets it go on.
+   */
+  freeze(): void {
+    const proxy = this.children.get('proxy');
+    if (!proxy || !signalGroup(proxy, 'SIGSTOP')) throw new Error('swift is not running');
+  }
+
+  resume(): void {
+    const proxy = this.children.get('proxy');
+    if (proxy) signalGroup(proxy, 'SIGCONT');
   }
 
   /** Stops the servers and removes the folder; safe to call twice. */
@@ -139,7 +159,7 @@ export class SwiftServer {
     const common = (port: number) =>
       `[DEFAULT]\nbind_ip = 127.0.0.1\nbind_port = ${port}\nworkers = 0\nswift_dir = ${dir}\ndevices = ${dir}/node\n` +
       `mount_check = false\ndisable_fallocate = true\nuser = ${os.userInfo().username}\nlog_level = INFO\n`;
-    for (const name of ['account', 'container', 'object'] as const) {
+    const rings = (['account', 'container', 'object'] as const).map(async (name) => {
       await fs.writeFile(
         path.join(dir, `${name}.conf`),
         `${common(ports[name])}\n[pipeline:main]\npipeline = healthcheck ${name}-server\n\n` +
@@ -153,9 +173,9 @@ export class SwiftServer {
       await run('swift-ring-builder', [builder, 'rebalance']).catch((err: { code?: number }) => {
         if (err.code !== 1) throw err;
       });
-    }
-    // s3api before tempauth (it hands tempauth the signature to check); memcache points at a closed port:
-    // tempauth insists on the middleware, and S3 signatures are checked per request anyway.
+    });
+    await Promise.all(rings);
+    // s3api before tempauth: it hands tempauth the signature to check.
     await fs.writeFile(
       path.join(dir, 'proxy.conf'),
       `${common(ports.proxy)}\n[pipeline:main]\n` +
@@ -163,7 +183,7 @@ export class SwiftServer {
         '[app:proxy-server]\nuse = egg:swift#proxy\naccount_autocreate = true\n\n' +
         `[filter:tempauth]\nuse = egg:swift#tempauth\nuser_test_tester = ${SECRET_KEY} .admin\n\n` +
         `[filter:s3api]\nuse = egg:swift#s3api\nlocation = ${REGION}\n\n` +
-        `[filter:cache]\nuse = egg:swift#memcache\nmemcache_servers = 127.0.0.1:${ports.memcache}\n\n` +
+        `[filter:cache]\nuse = egg:swift#memcache\nmemcache_servers = 127.0.0.1:${ports.memcached}\n\n` +
         ['catch_errors', 'gatekeeper', 'healthcheck', 'proxy-logging', 'listing_formats', 'copy', 'slo', 'dlo']
           .map((f) => `[filter:${f}]\nuse = egg:swift#${f.replace('-', '_')}\n`)
           .join('\n'),
