@@ -42,7 +42,7 @@ const schema = z.object({
   S3_PREFIX: z.string().default(''),
   /** `true` for servers without virtual-hosted buckets (MinIO, Swift, most self-hosted stores). */
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-  /** Connect and idle timeout of one S3 request attempt (the SDK makes up to 3), so a store that hangs fails. */
+  /** The longest one S3 request attempt may take, connect to answer (the SDK makes up to 3): a hung store fails. */
   S3_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   /** How long a worker keeps retrying an unreachable blob store before the job fails `blob_unavailable`. */
   BLOB_READ_RETRY_MS: durationMs(60_000),

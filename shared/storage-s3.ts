@@ -31,7 +31,8 @@ export class S3BlobStore implements BlobStore {
       region: s3.region,
       forcePathStyle: s3.forcePathStyle,
       maxAttempts: 3,
-      requestHandler: { connectionTimeout: s3.timeoutMs, requestTimeout: s3.timeoutMs },
+      // Without throwOnRequestTimeout the SDK only logs a request that runs over, and a hung store hangs us.
+      requestHandler: { connectionTimeout: s3.timeoutMs, requestTimeout: s3.timeoutMs, throwOnRequestTimeout: true, socketTimeout: s3.timeoutMs },
       // The SDK's default (a CRC32 trailer, `aws-chunked` bodies) is refused by several S3-compatible servers.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',

@@ -28,7 +28,7 @@ export function withReadRetries(store: BlobStore, budgetMs: number, log: Logger)
           if (!(err instanceof BlobUnavailableError)) throw err;
           const left = deadline - Date.now();
           if (left <= 0) {
-            throw new UnrecoverableError(`blob_unavailable: the image store was unreachable for ${Math.round(budgetMs / 1000)} s (${attempt} reads)`);
+            throw new UnrecoverableError(`blob_unavailable: the image store was unreachable for ${budgetMs / 1000} s (${attempt} reads)`);
           }
           log.warn({ blob: key, attempt, retry_in_ms: Math.min(delay, left) }, 'image store unreachable: retrying the read');
           await new Promise((r) => setTimeout(r, Math.min(delay, left)));
