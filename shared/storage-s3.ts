@@ -1,10 +1,13 @@
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import {
   DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { S3Settings } from './config.js';
 import type { Logger } from './logger.js';
-import { BlobMissingError, BlobUnavailableError, FsBlobStore, checkedKey, isBlobKey, newBlobKey, type BlobStore } from './storage.js';
+import {
+  BlobMissingError, BlobUnavailableError, checkedKey, isBlobKey, newBlobKey, removeFilesOlderThan, tempFileIn, type BlobStore,
+} from './storage.js';
 
 /**
  * Blobs as objects in an S3-compatible bucket (AWS S3, MinIO, Ceph RGW, Swift's s3api), so API and workers on
@@ -12,20 +15,21 @@ import { BlobMissingError, BlobUnavailableError, FsBlobStore, checkedKey, isBlob
  * and friends, a profile, an instance or pod role). Every request has a connect and idle timeout, so a store
  * that hangs fails like one that is down: as a BlobUnavailableError (R28).
  *
- * Uploads still arrive through a temp file on local disk (UPLOAD_DIR/tmp, not shared); `adopt` sends it and
- * removes it, and the sweep removes any a crash left behind. Objects are sent from memory, never as a stream:
+ * A single image arrives in memory and is sent as it is (`put`). A batch append's files arrive through temp
+ * files on local disk (UPLOAD_DIR/tmp, not shared); `adopt` sends each and removes it, and the sweep removes any
+ * a crash left behind. Objects are sent from memory, never as a stream:
  * the SDK can only retry a body it can send again.
  */
 export class S3BlobStore implements BlobStore {
   private readonly client: S3Client;
-  private readonly local: FsBlobStore;
+  private readonly tmp: string;
 
   constructor(
     private readonly s3: S3Settings,
     localDir: string,
     private readonly log: Logger,
   ) {
-    this.local = new FsBlobStore(localDir);
+    this.tmp = path.join(localDir, 'tmp');
     this.client = new S3Client({
       endpoint: s3.endpoint,
       region: s3.region,
@@ -44,7 +48,7 @@ export class S3BlobStore implements BlobStore {
    * (boot fails, saying so); a store that is merely down is R28: boot goes on and submissions answer 503.
    */
   async init(): Promise<this> {
-    await this.local.init();
+    await fs.mkdir(this.tmp, { recursive: true });
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.s3.bucket }));
     } catch (err) {
@@ -58,7 +62,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   tempPath(): string {
-    return this.local.tempPath();
+    return tempFileIn(this.tmp);
   }
 
   async adopt(tempFile: string): Promise<string> {
@@ -97,8 +101,8 @@ export class S3BlobStore implements BlobStore {
 
   /** Temp files here, and objects under S3_PREFIX older than `maxAgeMs` (their jobs' ends could not delete them). */
   async sweep(maxAgeMs: number): Promise<number> {
-    let removed = await this.local.sweep(maxAgeMs);
     const cutoff = Date.now() - maxAgeMs;
+    let removed = await removeFilesOlderThan(this.tmp, cutoff);
     let token: string | undefined;
     do {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.s3.bucket, Prefix: this.s3.prefix, ContinuationToken: token }));

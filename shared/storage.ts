@@ -11,12 +11,12 @@ import type { Logger } from './logger.js';
  * the API and every worker (a volume in compose, NFS/EFS across hosts); the S3 store (storage-s3.ts) needs none.
  */
 export interface BlobStore {
+  /** Writes an upload held in memory into the store and returns its key; a failed write leaves no file. */
+  put(data: Buffer): Promise<string>;
   /** A fresh path in a local temp area, for an upload being written (on the store's filesystem for `fs`). */
   tempPath(): string;
   /** Moves a finished temp file into the store and returns its key; the temp file is gone once this returns. */
   adopt(tempFile: string): Promise<string>;
-  /** Stores bytes held in memory and returns their key. */
-  put(bytes: Buffer): Promise<string>;
   /** The blob's bytes; a missing one throws a BlobMissingError (code ENOENT), an unreachable store a BlobUnavailableError. */
   read(key: string): Promise<Buffer>;
   /**
@@ -73,32 +73,51 @@ export class FsBlobStore implements BlobStore {
     this.tmp = path.join(root, 'tmp');
   }
 
+  /** Makes the store's directories, all 256 shards included, so no write ever finds its directory missing. */
   async init(): Promise<this> {
     await fs.mkdir(this.blobs, { recursive: true });
     await fs.mkdir(this.tmp, { recursive: true });
+    const present = new Set(await fs.readdir(this.blobs));
+    const shards = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+    await Promise.all(shards.filter((s) => !present.has(s)).map((s) => fs.mkdir(path.join(this.blobs, s), { recursive: true })));
     return this;
   }
 
   tempPath(): string {
-    return path.join(this.tmp, `${randomBytes(16).toString('hex')}.part`);
+    return tempFileIn(this.tmp);
+  }
+
+  // One open(O_EXCL)/write/close per upload. init() made the shard directories; one removed since (a cleanup
+  // by hand) is made again when a write finds it missing: an mkdir before every write failed with EEXIST.
+  async put(data: Buffer): Promise<string> {
+    const key = newBlobKey();
+    const file = this.pathOf(key);
+    await this.inShard(file, async () => {
+      try {
+        await fs.writeFile(file, data, { flag: 'wx', mode: 0o600 });
+      } catch (err) {
+        // A full disk (ENOSPC) leaves a partial file behind: remove it before answering 507.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') await fs.unlink(file).catch(() => undefined);
+        throw err;
+      }
+    });
+    return key;
   }
 
   async adopt(tempFile: string): Promise<string> {
     const key = newBlobKey();
-    await fs.mkdir(path.dirname(this.pathOf(key)), { recursive: true });
-    await fs.rename(tempFile, this.pathOf(key));
+    const file = this.pathOf(key);
+    await this.inShard(file, () => fs.rename(tempFile, file));
     return key;
   }
 
-  async put(bytes: Buffer): Promise<string> {
-    // Written beside the store and renamed in, so a blob is never seen half-written.
-    const tmp = this.tempPath();
+  private async inShard(file: string, write: () => Promise<void>): Promise<void> {
     try {
-      await fs.writeFile(tmp, bytes, { flag: 'wx', mode: 0o600 });
-      return await this.adopt(tmp);
+      await write();
     } catch (err) {
-      await fs.rm(tmp, { force: true });
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await write();
     }
   }
 
@@ -116,16 +135,7 @@ export class FsBlobStore implements BlobStore {
   async sweep(maxAgeMs: number): Promise<number> {
     const cutoff = Date.now() - maxAgeMs;
     let removed = 0;
-    for (const dir of [this.tmp, ...(await subdirs(this.blobs))]) {
-      for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
-        const file = path.join(dir, name);
-        const st = await fs.stat(file).catch(() => null);
-        if (st?.isFile() && st.mtimeMs < cutoff) {
-          await fs.rm(file, { force: true });
-          removed++;
-        }
-      }
-    }
+    for (const dir of [this.tmp, ...(await subdirs(this.blobs))]) removed += await removeFilesOlderThan(dir, cutoff);
     return removed;
   }
 
@@ -137,4 +147,21 @@ export class FsBlobStore implements BlobStore {
 async function subdirs(dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
+}
+
+/** A fresh temp file name in `dir` (an upload being written). */
+export const tempFileIn = (dir: string) => path.join(dir, `${newBlobKey()}.part`);
+
+/** Removes the files directly in `dir` last modified before `cutoff` (ms since the epoch); returns how many. */
+export async function removeFilesOlderThan(dir: string, cutoff: number): Promise<number> {
+  let removed = 0;
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    const file = path.join(dir, name);
+    const st = await fs.stat(file).catch(() => null);
+    if (st?.isFile() && st.mtimeMs < cutoff) {
+      await fs.rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }

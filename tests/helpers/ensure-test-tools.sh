@@ -8,6 +8,7 @@ TOOLS=(
   "redis-server redis-server"
   "promtool prometheus"
   "prometheus prometheus"
+  "wrk wrk"
   # OpenStack Swift with s3api (in python3-swift), the S3-compatible store of the STORAGE=s3 tests.
   "swift-ring-builder swift"
   "swift-proxy-server swift-proxy"
