@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { freePort } from '../../api/standalone/embedded-redis.js';
 import { createLogger } from '../../shared/logger.js';
-import { BlobMissingError, BlobUnavailableError, FsBlobStore } from '../../shared/storage.js';
+import { BlobMissingError, BlobUnavailableError } from '../../shared/storage.js';
 import { S3BlobStore } from '../../shared/storage-s3.js';
 import type { S3Settings } from '../../shared/config.js';
 import { SwiftServer } from '../helpers/swift-server.js';
@@ -115,18 +115,6 @@ describe('S3BlobStore on Swift', () => {
 
   it('refuses to boot on a bucket that does not exist, saying which', async () => {
     await expect(new S3BlobStore(settings({ bucket: 'no-such-bucket' }), localDir, log).init()).rejects.toThrow(/S3 bucket no-such-bucket .*HTTP 404/);
-  });
-
-  it('FsBlobStore.put stores bytes in memory as a blob, with no temp file left', async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'inferq-fs-put-'));
-    try {
-      const store = await new FsBlobStore(dir).init();
-      const key = await store.put(Buffer.from('bytes'));
-      expect((await store.read(key)).toString()).toBe('bytes');
-      expect(await fs.readdir(path.join(dir, 'tmp'))).toEqual([]);
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
   });
 });
 
