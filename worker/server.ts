@@ -63,7 +63,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   closers.add('redis', () => redis.quit().catch(() => redis.disconnect()));
   await refuseMisreadTopology(redis, spec);
   void warnUnlessNoEviction(redis, log);
-  const blobs = withReadRetries(await openBlobStore(config, log), config.storage.readRetryMs, log);
+  const blobs = withReadRetries(await openBlobStore(config, log), { budgetMs: config.storage.readRetryMs, log, isClosing: () => closing });
   const jobs = new JobStore(redis, config.redis.prefix, config.retentionSeconds);
   const heartbeats = new Heartbeats(redis, config.redis.prefix, config.worker.heartbeatTtlSeconds);
   const webhookQueue = createWebhookQueue(config, redis);

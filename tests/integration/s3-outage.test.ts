@@ -109,6 +109,28 @@ describe('R28: the object store down or hanging', () => {
     await until('every object deleted', async () => (await swift.keys(prefix)).length === 0, 10_000);
   }, 120_000);
 
+  it('a worker stopped while its reads are retrying gives the jobs back within its shutdown budget; another runs them', async () => {
+    const { stack, prefix } = await s3Stack({ BLOB_READ_RETRY_MS: '120000', WORKER_SHUTDOWN_TIMEOUT_MS: '20000' }, 0);
+    const ids: string[] = [];
+    for (const c of COLOURS.slice(4, 6)) ids.push(((await (await postImage(stack.url, await solidImage(c.rgb))).json()) as any).id);
+    await swift.stop();
+    const first = await startWorker(stack.config, createLogger('silent'));
+    await until('the worker to take both jobs', async () => {
+      const jobs = await Promise.all(ids.map(async (id) => (await (await fetch(`${stack.url}/v1/jobs/${id}`)).json()) as any));
+      return jobs.every((j) => j.status === 'processing');
+    }, 30_000);
+    // Without the closing check the reads would retry for 120 s and the drain would run out of its 20 s.
+    expect(await first.close()).toBe(true);
+    await swift.start();
+    stack.workers.push(await startWorker(stack.config, createLogger('silent')));
+    for (const [i, id] of ids.entries()) {
+      const job = await pollJob(stack.url, id, 60_000);
+      expect(job.status).toBe('succeeded');
+      expect(job.result.predictions[0].label).toBe(COLOURS[4 + i]!.name);
+    }
+    await until('every object deleted', async () => (await swift.keys(prefix)).length === 0, 10_000);
+  }, 120_000);
+
   it('a blob unreachable past BLOB_READ_RETRY_MS fails its job blob_unavailable; the object it left is swept', async () => {
     const { stack, prefix } = await s3Stack({ BLOB_READ_RETRY_MS: '1500' }, 0);
     const res = await postImage(stack.url, await red());
