@@ -14,6 +14,7 @@ import { metricsRouter } from './routes/metrics.js';
 import { docsRouter } from './routes/docs.js';
 import { webhooksRouter } from './routes/webhooks.js';
 import { batchesRouter } from './routes/batches.js';
+import { eventsRouter } from './routes/events.js';
 import { adminRouter } from './routes/admin.js';
 import type { ApiContext } from './context.js';
 
@@ -39,6 +40,7 @@ export function createApp(ctx: ApiContext): Express {
   app.use(jobsRouter(ctx));
   app.use(predictRouter(ctx));
   app.use(batchesRouter(ctx));
+  app.use(eventsRouter(ctx));
   app.use(notFoundRoute);
   app.use(errorHandler(ctx.logger));
   return app;

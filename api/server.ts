@@ -13,6 +13,8 @@ import { Heartbeats } from '../shared/heartbeats.js';
 import { QUEUES } from '../shared/queues.js';
 import { Closers } from '../shared/shutdown.js';
 import { JobWaiter } from './job-waiter.js';
+import { EventHub } from './sse/event-hub.js';
+import { registerStreamGauge } from './sse/stream-gauge.js';
 import { IdempotencyStore } from './idempotency.js';
 import { uploadMiddleware } from './middleware/upload.js';
 import { registerQueueMetrics } from './queue-metrics.js';
@@ -66,6 +68,10 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   registerQueueMetrics(metrics, [queue, webhookQueue], redis, heartbeats, models.list().map((m) => m.name));
   const waiter = new JobWaiter(subscriber, jobs.channel);
   await waiter.start();
+  // The same subscriber connection and channel as the waiter: still one subscription per process.
+  const events = new EventHub(subscriber, jobs.channel, { keepAliveMs: config.http.sseKeepAliveMs });
+  await events.start();
+  registerStreamGauge(metrics, events);
   const idempotency = new IdempotencyStore(redis, config.redis.prefix);
 
   const admission = new Admission(queue, config.backpressure.highWater, config.backpressure.lowWater);
@@ -74,7 +80,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   const notifier = new WebhookNotifier(webhookQueue, batches);
   const onBatchCompleted = (id: string) => notifier.batchEnded(id);
   const ctx: ApiContext = {
-    config, logger, redis, queue, jobs, blobs, models, metrics, heartbeats, waiter,
+    config, logger, redis, queue, jobs, blobs, models, metrics, heartbeats, waiter, events,
     apiKeys: new ApiKeyRegistry(config.auth.apiKeys, config.auth.apiKeysFile),
     submit: { jobs, blobs, queue, models, idempotency, metrics, maxPixels: config.uploads.maxPixels, admit },
     cancel: { jobs, blobs, queue, metrics, onCanceled: (job, requestId) => notifier.jobChanged(job, 'canceled', requestId), onBatchCompleted },
@@ -93,6 +99,8 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     server.close(() => resolve());
     server.closeIdleConnections();
   }));
+  // Registered after the server, so it runs before it: open streams would keep server.close() waiting.
+  closers.add('event-streams', () => events.close());
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   logger.info({ url, models: models.list().map((m) => m.name) }, 'api listening');

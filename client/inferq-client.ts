@@ -31,7 +31,12 @@ import {
   type WebhookSecret,
 } from './types.js';
 
+import { readEventStream, type StreamEvent } from './event-stream.js';
+import { follow, type FollowOptions, type FollowSource } from './follow.js';
+
 export type * from './types.js';
+export { StreamCutError, type StreamEvent } from './event-stream.js';
+export type { FollowOptions } from './follow.js';
 
 export const CLIENT_VERSION = '0.1.0';
 
@@ -88,6 +93,13 @@ export interface WaitOptions extends CallOptions {
   timeoutMs?: number;
   /** Between polls. Default 500 ms. */
   pollMs?: number;
+}
+
+export interface EventStreamOptions extends CallOptions {
+  /** Resume after a cut: the `id` of the last event received (the server sends the current state again). */
+  lastEventId?: string | null;
+  /** The stream counts as cut after this long without a byte, in ms. Default 45 s (the server's keep-alive is 15 s). */
+  idleMs?: number;
 }
 
 export interface CreateBatchOptions extends CallOptions {
@@ -295,6 +307,22 @@ export class InferqClient {
     }
   }
 
+  /**
+   * `GET /v1/jobs/{id}/events` (Server-Sent Events) as an async iterator: `status` with the job now and at each
+   * change, then `end` with the final job; the iteration ends when the server closes the stream.
+   */
+  jobEvents(id: string, opts: EventStreamOptions = {}): AsyncGenerator<StreamEvent<Job>, void, undefined> {
+    return this.events<Job>(`/v1/jobs/${enc(id)}/events`, opts);
+  }
+
+  /**
+   * Follows a job to its end over its event stream (resumed after cuts, polling when streams do not get
+   * through); an `InferqError` with code `timeout` (status 0) after `timeoutMs`.
+   */
+  followJob(id: string, opts: FollowOptions<Job> = {}): Promise<Job> {
+    return follow(this.followSource<Job>(`/v1/jobs/${enc(id)}/events`, () => this.getJob(id), (j) => isTerminalStatus(j.status), `job ${id}`), opts);
+  }
+
   /** `POST /predict`: waits for the result (504 `timeout` names the job in `InferqError.jobId`). */
   predict(image: ImageInput, opts: Omit<SubmitOptions, 'wait'> = {}): Promise<PredictResult> {
     const headers: Record<string, string> = {};
@@ -440,6 +468,20 @@ export class InferqClient {
     }
   }
 
+  /**
+   * `GET /v1/batches/{id}/events` as an async iterator: `status` with the batch now, `progress` as its counts
+   * move (at most 4 a second), then `end` once every item has ended.
+   */
+  batchEvents(id: string, opts: EventStreamOptions = {}): AsyncGenerator<StreamEvent<Batch>, void, undefined> {
+    return this.events<Batch>(`/v1/batches/${enc(id)}/events`, opts);
+  }
+
+  /** Follows a batch until every item has ended, like `followJob`; `onUpdate` sees each state (a progress bar). */
+  followBatch(id: string, opts: FollowOptions<Batch> = {}): Promise<Batch> {
+    const ended = (b: Batch) => (b.status === 'completed' || b.status === 'canceled') && b.completed_at !== null;
+    return follow(this.followSource<Batch>(`/v1/batches/${enc(id)}/events`, () => this.getBatch(id), ended, `batch ${id}`), opts);
+  }
+
   /** The JSONL results, parsed. */
   async *batchResultItems(id: string, opts: CallOptions = {}): AsyncGenerator<BatchResult, void, undefined> {
     for await (const line of this.batchResults(id, 'jsonl', opts)) yield JSON.parse(line) as BatchResult;
@@ -491,6 +533,28 @@ export class InferqClient {
       if (s) url += `?${s}`;
     }
     return url;
+  }
+
+  private async *events<T>(path: string, opts: EventStreamOptions): AsyncGenerator<StreamEvent<T>, void, undefined> {
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
+    if (opts.lastEventId) headers['Last-Event-ID'] = opts.lastEventId;
+    const res = await this.send('GET', path, { ...opts, headers, retry: true, stream: true });
+    if (!res.body) return;
+    yield* readEventStream<T>(res.body, { signal: opts.signal, idleMs: opts.idleMs });
+  }
+
+  private followSource<T>(path: string, get: () => Promise<T>, isEnded: (v: T) => boolean, what: string): FollowSource<T> {
+    return {
+      open: (lastEventId, signal) => this.events<T>(path, { lastEventId, signal }),
+      poll: () => get(),
+      isEnded,
+      timedOut: (last) => {
+        const status = (last as { status?: string } | null)?.status;
+        return new InferqError({ status: 0, code: 'timeout', message: `${what} still ${status ?? 'running'} after following it for the time allowed` });
+      },
+      // An older server (no such route) or a proxy that refuses streams: polling still works there.
+      refused: (err) => err instanceof InferqError && (err.status === 404 || err.status === 405 || err.status === 406),
+    };
   }
 
   private async json<T>(method: string, path: string, opts: SendOptions): Promise<T> {

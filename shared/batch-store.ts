@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { NewJob } from './job-types.js';
-import { jobRecordFields } from './job-store.js';
+import { jobEventsChannel, jobRecordFields } from './job-store.js';
 import { BATCH_APPEND, BATCH_CANCEL, BATCH_SEAL } from './job-scripts.js';
 
 export type BatchStatus = 'open' | 'processing' | 'completed' | 'canceled';
@@ -94,18 +94,22 @@ export class BatchStore {
     const jobKeys = jobs.map((j) => `${this.prefix}:job:${j.id}`);
     const args = jobs.map((j) => JSON.stringify(jobRecordFields(j)));
     const r = await this.appendScript(2 + jobs.length, batch, items, ...jobKeys, ...args);
-    if (r === 'ok') await this.redis.multi().expire(batch, this.idleTtl).expire(items, this.idleTtl).exec();
+    if (r === 'ok') {
+      // Told so that event streams show the new total (seal and cancel publish inside their scripts).
+      const told = JSON.stringify({ batch: batchId });
+      await this.redis.multi().expire(batch, this.idleTtl).expire(items, this.idleTtl).publish(jobEventsChannel(this.prefix), told).exec();
+    }
     return r;
   }
 
   /** 'ok', 'ok_completed' (nothing was left running), 'missing', or the status that refused. */
   seal(batchId: string, now: string): Promise<string> {
-    return this.sealScript(...this.keys(batchId), now, this.retentionSeconds);
+    return this.sealScript(...this.keys(batchId), now, this.retentionSeconds, jobEventsChannel(this.prefix));
   }
 
   /** Marks the batch canceled; returns its previous status, 'completed_now', or 'missing'. */
   markCanceled(batchId: string, now: string): Promise<string> {
-    return this.cancelScript(...this.keys(batchId), now, this.retentionSeconds);
+    return this.cancelScript(...this.keys(batchId), now, this.retentionSeconds, jobEventsChannel(this.prefix));
   }
 
   async get(batchId: string, now = Date.now()): Promise<BatchView | null> {

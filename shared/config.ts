@@ -71,6 +71,10 @@ const schema = z.object({
   /** Longest `Prefer: wait` a client may ask for, and the default wait of `POST /predict`, in seconds. */
   MAX_WAIT_SECONDS: z.coerce.number().int().positive().max(600).default(60),
   PREDICT_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(30),
+  /** Interval of the comment line that keeps idle event streams (SSE) open through proxies, in ms. */
+  SSE_KEEPALIVE_MS: z.coerce.number().int().min(100).default(15_000),
+  /** Origins browsers may call the API from: a comma list, or `*`; empty (default) sends no CORS headers. */
+  CORS_ORIGINS: list,
   /** Standard Webhooks signing secret (`whsec_` + base64). Without one, a secret is generated once and kept in Redis. */
   WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64').optional(),
   /** A receiver that has not answered within this many ms counts as failed (and is retried). */
@@ -126,7 +130,7 @@ export type Env = Record<string, string | undefined>;
 export interface Config {
   env: 'development' | 'production' | 'test';
   logLevel: string;
-  http: { port: number; host: string; maxWaitSeconds: number; predictTimeoutSeconds: number };
+  http: { port: number; host: string; maxWaitSeconds: number; predictTimeoutSeconds: number; sseKeepAliveMs: number; corsOrigins: string[] };
   redis: { url?: string; prefix: string };
   dataDir: string;
   models: { manifest: string; dir: string; mirror?: string; default: string; served: string[] };
@@ -183,7 +187,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const config: Config = {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
-    http: { port: e.PORT, host: e.HOST, maxWaitSeconds: e.MAX_WAIT_SECONDS, predictTimeoutSeconds: e.PREDICT_TIMEOUT_SECONDS },
+    http: {
+      port: e.PORT, host: e.HOST, maxWaitSeconds: e.MAX_WAIT_SECONDS, predictTimeoutSeconds: e.PREDICT_TIMEOUT_SECONDS,
+      sseKeepAliveMs: e.SSE_KEEPALIVE_MS, corsOrigins: e.CORS_ORIGINS,
+    },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     dataDir: path.resolve(e.DATA_DIR),
     models: {

@@ -46,6 +46,9 @@ export function jobRecordFields(job: NewJob): Record<string, string | number> {
   };
 }
 
+/** Channel on which every status change of a job or batch is published (shared/job-scripts.ts says how). */
+export const jobEventsChannel = (prefix: string) => `${prefix}:job-events`;
+
 export class JobStore {
   private readonly scripts: { markProcessing: ScriptFn; finish: ScriptFn; cancel: ScriptFn };
 
@@ -72,9 +75,9 @@ export class JobStore {
   private deliveriesKey(id: string) {
     return `${this.prefix}:job:${id}:deliveries`;
   }
-  /** Channel on which every status change of a job is published (`{id, status}`), for `Prefer: wait`. */
+  /** Channel of job changes (`{id, status, batch?}`): `Prefer: wait` and event streams listen to it. */
   get channel() {
-    return `${this.prefix}:job-events`;
+    return jobEventsChannel(this.prefix);
   }
 
   /** KEYS and the common ARGV of the job scripts. */
@@ -125,7 +128,7 @@ export class JobStore {
    */
   async markProcessing(id: string, batchId: string | null | undefined, startedAt: string, attempt: number): Promise<Change> {
     const r = await this.scripts.markProcessing(...this.scriptArgs(id, batchId, startedAt), attempt);
-    // Not published: waiters only care about ends, and every publish is a command per job.
+    // Published inside the script (no extra round trip): event streams show the start.
     return { ok: r === 'first' || r === 'again', status: r, batchCompleted: false };
   }
 
