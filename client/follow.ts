@@ -65,10 +65,18 @@ export async function follow<T>(src: FollowSource<T>, opts: FollowOptions<T> = {
       await sleep(Math.min(250 * 2 ** failures, 2_000), ctl.signal).catch(() => undefined);
       if (ctl.signal.aborted) throw timedOut ? src.timedOut(last) : ctl.signal.reason;
     }
-    for (;;) {
-      const state = await src.poll(ctl.signal).catch((err: unknown) => {
-        throw ctl.signal.aborted && timedOut ? src.timedOut(last) : err;
-      });
+    for (let pollErrors = 0; ; ) {
+      let state: T;
+      try {
+        state = await src.poll(ctl.signal);
+        pollErrors = 0;
+      } catch (err) {
+        if (ctl.signal.aborted) throw timedOut ? src.timedOut(last) : err;
+        // The client already retried this one; a longer outage is still worth riding out for a while.
+        if (!isTransient(err) || ++pollErrors > 20) throw err;
+        await sleep(1_000, ctl.signal).catch(() => undefined);
+        continue;
+      }
       seen(state);
       if (src.isEnded(state)) return state;
       await sleep(opts.pollMs ?? 500, ctl.signal).catch(() => undefined);
@@ -83,6 +91,11 @@ export async function follow<T>(src: FollowSource<T>, opts: FollowOptions<T> = {
 /** The client's errors for a request that never got an HTTP answer carry status 0. */
 function isNetworkError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { status?: unknown }).status === 0;
+}
+
+function isTransient(err: unknown): boolean {
+  const status = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
+  return typeof status === 'number' && (status === 0 || status === 429 || status >= 500);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
