@@ -168,6 +168,23 @@ describe('batch events', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('closes open streams so the API stops at once; the client then resumes elsewhere', async () => {
+    const own = await startStack({}, { workers: 0 });
+    try {
+      const res = await postImage(own.url, image);
+      const { id } = (await res.json()) as { id: string };
+      const s = reader(new InferqClient({ baseUrl: own.url }).jobEvents(id));
+      await s.next();
+      expect(own.api.ctx.events.streams('job')).toBe(1);
+      expect(await own.api.close()).toBe(true);
+      expect(await s.closed()).toBe(true);
+    } finally {
+      await own.stop();
+    }
+  });
+});
+
 async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
