@@ -76,6 +76,8 @@ export interface SubmitOptions extends CallOptions {
   model?: string;
   /** 1..20, default 5. */
   topK?: number;
+  /** Also answer in this label set of the model (`result.label_set`). */
+  labelSet?: string;
   /** A JSON object (or its JSON text), at most 2 KiB; echoed back on the job. */
   metadata?: Record<string, unknown> | string;
   webhookUrl?: string;
@@ -105,6 +107,7 @@ export interface EventStreamOptions extends CallOptions {
 export interface CreateBatchOptions extends CallOptions {
   model?: string;
   topK?: number;
+  labelSet?: string;
   webhookUrl?: string;
   metadata?: Record<string, unknown>;
   /** Given: the batch is created with these images and sealed at once (multipart). Absent: an open batch (JSON). */
@@ -386,6 +389,7 @@ export class InferqClient {
       const form = new FormData();
       if (opts.model !== undefined) form.append('model', opts.model);
       if (opts.topK !== undefined) form.append('top_k', String(opts.topK));
+      if (opts.labelSet !== undefined) form.append('label_set', opts.labelSet);
       if (opts.webhookUrl !== undefined) form.append('webhook_url', opts.webhookUrl);
       if (opts.metadata !== undefined) form.append('metadata', JSON.stringify(opts.metadata));
       for (const image of opts.images) form.append('images', toBlob(image), image.filename);
@@ -394,6 +398,7 @@ export class InferqClient {
       const json: Record<string, unknown> = {};
       if (opts.model !== undefined) json.model = opts.model;
       if (opts.topK !== undefined) json.top_k = opts.topK;
+      if (opts.labelSet !== undefined) json.label_set = opts.labelSet;
       if (opts.webhookUrl !== undefined) json.webhook_url = opts.webhookUrl;
       if (opts.metadata !== undefined) json.metadata = opts.metadata;
       body = JSON.stringify(json);
@@ -512,6 +517,7 @@ export class InferqClient {
     const form = new FormData();
     if (opts.model !== undefined) form.append('model', opts.model);
     if (opts.topK !== undefined) form.append('top_k', String(opts.topK));
+    if (opts.labelSet !== undefined) form.append('label_set', opts.labelSet);
     if (opts.metadata !== undefined) {
       form.append('metadata', typeof opts.metadata === 'string' ? opts.metadata : JSON.stringify(opts.metadata));
     }
