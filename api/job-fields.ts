@@ -15,6 +15,8 @@ export interface JobFields {
   priority: number | null;
   webhookUrl: string | null;
   webhookEvents: string[];
+  /** False (`cache=false`): never answer from the result cache. */
+  cache: boolean;
 }
 
 const intField = (min: number, max: number) =>
@@ -27,6 +29,7 @@ const intField = (min: number, max: number) =>
 const schema = z.object({
   model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, 'must be a model name').optional(),
   top_k: intField(1, 20).optional(),
+  cache: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   label_set: z.string().regex(labelSetNamePattern, 'must be a label set name').optional(),
   priority: intField(0, 10).optional(),
   metadata: z
@@ -71,5 +74,6 @@ export function parseJobFields(body: unknown): JobFields {
     priority: d.priority ?? null,
     webhookUrl: d.webhook_url ?? null,
     webhookEvents: d.webhook_events ?? ['job.completed'],
+    cache: d.cache !== 'false',
   };
 }

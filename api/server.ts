@@ -24,6 +24,8 @@ import { ApiKeyRegistry } from './auth/api-keys.js';
 import { Admission } from './backpressure.js';
 import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
 import type { ApiContext } from './context.js';
+import { ResultCache } from '../shared/result-cache.js';
+import type { JobView } from '../shared/job-types.js';
 
 export interface RunningApi {
   url: string;
@@ -79,12 +81,15 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   const batches = new BatchStore(redis, config.redis.prefix, config.retentionSeconds);
   const notifier = new WebhookNotifier(webhookQueue, batches);
   const onBatchCompleted = (id: string) => notifier.batchEnded(id);
+  const resultCache = config.resultCacheSeconds > 0
+    ? { cache: new ResultCache(redis, config.redis.prefix, config.resultCacheSeconds), metrics, onSucceeded: (job: JobView, rid: string | null) => notifier.jobChanged(job, 'succeeded', rid) }
+    : undefined;
   const ctx: ApiContext = {
     config, logger, redis, queue, jobs, blobs, models, metrics, heartbeats, waiter, events,
     apiKeys: new ApiKeyRegistry(config.auth.apiKeys, config.auth.apiKeysFile),
-    submit: { jobs, blobs, queue, models, idempotency, metrics, maxPixels: config.uploads.maxPixels, admit },
+    submit: { jobs, blobs, queue, models, idempotency, metrics, maxPixels: config.uploads.maxPixels, admit, resultCache },
     cancel: { jobs, blobs, queue, metrics, onCanceled: (job, requestId) => notifier.jobChanged(job, 'canceled', requestId), onBatchCompleted },
-    batch: { batches, jobs, blobs, queue, models, metrics, maxPixels: config.uploads.maxPixels, onBatchCompleted },
+    batch: { batches, jobs, blobs, queue, models, metrics, maxPixels: config.uploads.maxPixels, onBatchCompleted, resultCache },
     upload: uploadMiddleware(blobs, { maxBytes: config.uploads.maxBytes, maxFiles: 1, fileFields: ['image', 'file'] }),
     batchUpload: uploadMiddleware(blobs, { maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxBatchFiles, fileFields: ['images', 'image', 'file'] }),
     scopeOf: (req) => req.apiKeyName ?? 'public',

@@ -78,6 +78,8 @@ export interface SubmitOptions extends CallOptions {
   topK?: number;
   /** Also answer in this label set of the model (`result.label_set`). */
   labelSet?: string;
+  /** `false`: never answer from the server's result cache (run the model even for an image it has seen). */
+  cache?: boolean;
   /** A JSON object (or its JSON text), at most 2 KiB; echoed back on the job. */
   metadata?: Record<string, unknown> | string;
   webhookUrl?: string;
@@ -108,6 +110,8 @@ export interface CreateBatchOptions extends CallOptions {
   model?: string;
   topK?: number;
   labelSet?: string;
+  /** `false`: no item of the batch is answered from the result cache. */
+  cache?: boolean;
   webhookUrl?: string;
   metadata?: Record<string, unknown>;
   /** Given: the batch is created with these images and sealed at once (multipart). Absent: an open batch (JSON). */
@@ -390,6 +394,7 @@ export class InferqClient {
       if (opts.model !== undefined) form.append('model', opts.model);
       if (opts.topK !== undefined) form.append('top_k', String(opts.topK));
       if (opts.labelSet !== undefined) form.append('label_set', opts.labelSet);
+      if (opts.cache === false) form.append('cache', 'false');
       if (opts.webhookUrl !== undefined) form.append('webhook_url', opts.webhookUrl);
       if (opts.metadata !== undefined) form.append('metadata', JSON.stringify(opts.metadata));
       for (const image of opts.images) form.append('images', toBlob(image), image.filename);
@@ -399,6 +404,7 @@ export class InferqClient {
       if (opts.model !== undefined) json.model = opts.model;
       if (opts.topK !== undefined) json.top_k = opts.topK;
       if (opts.labelSet !== undefined) json.label_set = opts.labelSet;
+      if (opts.cache === false) json.cache = false;
       if (opts.webhookUrl !== undefined) json.webhook_url = opts.webhookUrl;
       if (opts.metadata !== undefined) json.metadata = opts.metadata;
       body = JSON.stringify(json);
@@ -518,6 +524,7 @@ export class InferqClient {
     if (opts.model !== undefined) form.append('model', opts.model);
     if (opts.topK !== undefined) form.append('top_k', String(opts.topK));
     if (opts.labelSet !== undefined) form.append('label_set', opts.labelSet);
+    if (opts.cache === false) form.append('cache', 'false');
     if (opts.metadata !== undefined) {
       form.append('metadata', typeof opts.metadata === 'string' ? opts.metadata : JSON.stringify(opts.metadata));
     }

@@ -39,6 +39,8 @@ export interface NewBatch {
   createdAt: string;
   metadata: Record<string, unknown>;
   webhookUrl: string | null;
+  /** False: the batch's items are never answered from the result cache (`cache=false`). */
+  cache?: boolean;
 }
 
 type ScriptFn = (...args: (string | number)[]) => Promise<string>;
@@ -83,7 +85,7 @@ export class BatchStore {
       .multi()
       .hset(this.key(b.id), {
         id: b.id, status: 'open', model: b.model.name, model_version: b.model.version, top_k: b.topK, label_set: b.labelSet ?? '',
-        created_at: b.createdAt, metadata: JSON.stringify(b.metadata), webhook_url: b.webhookUrl ?? '',
+        created_at: b.createdAt, metadata: JSON.stringify(b.metadata), webhook_url: b.webhookUrl ?? '', cache: b.cache === false ? 0 : 1,
         total: 0, started: 0, succeeded: 0, failed: 0, canceled: 0,
       })
       .expire(this.key(b.id), this.idleTtl)
@@ -117,6 +119,11 @@ export class BatchStore {
   async get(batchId: string, now = Date.now()): Promise<BatchView | null> {
     const h = await this.redis.hgetall(this.key(batchId));
     return h && h.id ? toView(h, now) : null;
+  }
+
+  /** Whether the batch's items may be answered from the result cache (batches made before it: yes). */
+  async usesCache(batchId: string): Promise<boolean> {
+    return (await this.redis.hget(this.key(batchId), 'cache')) !== '0';
   }
 
   /** Item ids in append order, from index `start`, at most `count`. */

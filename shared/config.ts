@@ -66,6 +66,11 @@ const schema = z.object({
   JOB_ATTEMPTS: z.coerce.number().int().min(1).default(3),
   /** How long finished jobs (records, results) are kept, in seconds. */
   JOB_RETENTION_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /**
+   * How long an answer is kept to serve the same image (same bytes, model version and label set) again without
+   * the model, in seconds; 0 turns the result cache off.
+   */
+  RESULT_CACHE_SECONDS: z.coerce.number().int().min(0).default(3600),
   /** Seconds after which a worker that has not sent a heartbeat counts as gone (readiness). */
   WORKER_HEARTBEAT_TTL_SECONDS: z.coerce.number().int().positive().default(15),
   /** Longest `Prefer: wait` a client may ask for, and the default wait of `POST /predict`, in seconds. */
@@ -148,6 +153,7 @@ export interface Config {
     heartbeatTtlSeconds: number;
   };
   retentionSeconds: number;
+  resultCacheSeconds: number;
   standaloneWorkers: number;
   webhooks: { secret?: string; timeoutMs: number; retrySchedule: number[]; allowedHosts: string[]; concurrency: number };
   adminToken?: string;
@@ -214,6 +220,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       heartbeatTtlSeconds: e.WORKER_HEARTBEAT_TTL_SECONDS,
     },
     retentionSeconds: e.JOB_RETENTION_SECONDS,
+    resultCacheSeconds: e.RESULT_CACHE_SECONDS,
     standaloneWorkers: e.STANDALONE_WORKERS ?? Math.min(4, os.availableParallelism()),
     webhooks: {
       secret: e.WEBHOOK_SECRET,

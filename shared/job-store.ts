@@ -9,7 +9,7 @@ import { CANCEL, FINISH, MARK_PROCESSING } from './job-scripts.js';
  * State changes are Lua scripts (shared/job-scripts.ts) that also move the counts of the job's batch.
  */
 export type FinishOutcome =
-  | { kind: 'succeeded'; predictions: Prediction[]; labelSet?: LabelSetResult; timings: JobTimings }
+  | { kind: 'succeeded'; predictions: Prediction[]; labelSet?: LabelSetResult; timings: JobTimings; cachedFrom?: string }
   | { kind: 'failed'; error: JobError; timings?: Partial<JobTimings> };
 
 export interface StoredJob {
@@ -138,7 +138,12 @@ export class JobStore {
   async finish(id: string, batchId: string | null | undefined, outcome: FinishOutcome, completedAt: string): Promise<Change> {
     const fields: (string | number)[] = [];
     if (outcome.kind === 'succeeded') {
-      fields.push('result', JSON.stringify({ predictions: outcome.predictions, ...(outcome.labelSet ? { label_set: outcome.labelSet } : {}) }), 'timings', JSON.stringify(outcome.timings));
+      const result = {
+        predictions: outcome.predictions,
+        ...(outcome.labelSet ? { label_set: outcome.labelSet } : {}),
+        ...(outcome.cachedFrom ? { cached: true, cached_from: outcome.cachedFrom } : {}),
+      };
+      fields.push('result', JSON.stringify(result), 'timings', JSON.stringify(outcome.timings));
     } else {
       fields.push('error', JSON.stringify(outcome.error));
       if (outcome.timings) fields.push('timings', JSON.stringify(outcome.timings));

@@ -68,7 +68,7 @@ export function jobsRouter(ctx: ApiContext): Router {
   const r = Router();
 
   r.post('/v1/jobs', admissionCheck(ctx), ctx.upload, async (req, res) => {
-    const { job } = await acceptImage(ctx, req);
+    const { job, created } = await acceptImage(ctx, req);
     res.setHeader('Location', `/v1/jobs/${job.id}`);
     const wait = preferWait(req.get('prefer'), ctx.config.http.maxWaitSeconds);
     if (wait !== null) {
@@ -79,6 +79,11 @@ export function jobsRouter(ctx: ApiContext): Router {
       }
       res.setHeader('Retry-After', POLL_HINT_SECONDS);
       res.status(202).json(await loadJob(ctx, job.id));
+      return;
+    }
+    // Answered from the result cache: already finished, nothing to poll for.
+    if (created && isTerminal(job.status)) {
+      res.status(200).json(job);
       return;
     }
     res.setHeader('Retry-After', POLL_HINT_SECONDS);

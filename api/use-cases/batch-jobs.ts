@@ -6,6 +6,8 @@ import type { BlobStore } from '../../shared/storage.js';
 import type { ModelSpec } from '../../shared/model-manifest.js';
 import type { NewJob } from '../../shared/job-types.js';
 import type { InferencePayload } from '../../shared/queues.js';
+import type { CachedAnswer } from '../../shared/result-cache.js';
+import { lookup, type CacheDeps } from './cached-job.js';
 
 /**
  * Batch items go after every single job: BullMQ serves its plain wait list before prioritized jobs, and single
@@ -18,6 +20,14 @@ export interface BatchTemplate {
   spec: ModelSpec;
   topK: number;
   labelSet: string | null;
+  /** The batch allows answers from the result cache (`cache=false` at create turns it off). */
+  useCache: boolean;
+}
+
+/** Items answered from the result cache: recorded like the others, never stored as blobs or queued. */
+export interface CacheHit {
+  job: NewJob;
+  answer: CachedAnswer;
 }
 
 /**
@@ -30,7 +40,8 @@ export async function prepareItems(
   batch: BatchTemplate,
   files: UploadedImage[],
   requestId: string,
-): Promise<{ jobs: NewJob[]; payloads: InferencePayload[] }> {
+  cache?: CacheDeps,
+): Promise<{ jobs: NewJob[]; payloads: InferencePayload[]; hits: CacheHit[] }> {
   const headers = [];
   for (const f of files) {
     try {
@@ -42,22 +53,32 @@ export async function prepareItems(
   }
   const jobs: NewJob[] = [];
   const payloads: InferencePayload[] = [];
+  const hits: CacheHit[] = [];
   const createdAt = new Date().toISOString();
+  const model = { name: batch.spec.name, version: batch.spec.version };
+  const lookups = cache && batch.useCache ? files.map((f) => lookup(cache, { sha256: f.sha256, model, labelSet: batch.labelSet }, batch.topK)) : [];
+  const answers = await Promise.all(lookups);
   for (const [i, f] of files.entries()) {
     const id = newJobId();
-    const blobKey = await f.storeIn(blobs);
+    const answer = answers[i] ?? null;
+    const blobKey = answer ? '' : await f.storeIn(blobs);
     const h = headers[i]!;
     jobs.push({
       id, model: { name: batch.spec.name, version: batch.spec.version }, createdAt, topK: batch.topK, labelSet: batch.labelSet, blobKey,
       input: { filename: f.filename, content_type: h.contentType, bytes: f.bytes, width: h.width, height: h.height, sha256: f.sha256 },
       metadata: {}, priority: null, batchId: batch.id, requestId, webhook: null,
     });
+    if (answer) {
+      hits.push({ job: jobs.at(-1)!, answer });
+      continue;
+    }
     payloads.push({
       jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, batchId: batch.id,
       image: { width: h.width, height: h.height }, ...(batch.labelSet ? { labelSet: batch.labelSet } : {}),
+      ...(cache ? (batch.useCache ? { sha256: f.sha256 } : { noCache: true }) : {}),
     });
   }
-  return { jobs, payloads };
+  return { jobs, payloads, hits };
 }
 
 export async function enqueueItems(queue: Queue<InferencePayload>, payloads: InferencePayload[]): Promise<void> {
