@@ -95,6 +95,12 @@ const jobFormFields: Obj = {
     description: 'Also answer in one of the model\'s label sets (see `GET /v1/models/{name}`), e.g. `cats-vs-dogs`: `result.label_set` (and, on `/predict`, the top-level `prediction`). Unknown: `400 unknown_label_set`.',
     example: 'cats-vs-dogs',
   },
+  cache: {
+    type: 'string',
+    enum: ['true', 'false'],
+    default: 'true',
+    description: '`false`: never answer from the result cache (run the model even for an image it has answered). With the cache on (RESULT_CACHE_SECONDS), the same bytes, model version and label set are answered at once: `200` with a finished job whose `result.cached` is true.',
+  },
   metadata: {
     type: 'string',
     maxLength: 2048,
@@ -144,7 +150,7 @@ const jobPaths: Obj = {
       parameters: [idempotencyKey, ref('Prefer', 'parameters')],
       requestBody: { required: true, content: { 'multipart/form-data': { schema: jobForm, encoding: imageEncoding } } },
       responses: {
-        '200': response('`Prefer: wait` was given and the job ended within the wait: the finished job.', json(ref('Job')), {
+        '200': response('The finished job: `Prefer: wait` was given and the job ended within the wait, or the result cache answered it at once (`result.cached`).', json(ref('Job')), {
           Location: ref('Location', 'headers'),
           'Preference-Applied': ref('PreferenceApplied', 'headers'),
         }),
@@ -356,6 +362,7 @@ const batchOpen: Obj = {
     model: jobFormFields.model,
     top_k: jobFormFields.top_k,
     label_set: jobFormFields.label_set,
+    cache: { type: 'boolean', default: true, description: '`false`: no item of the batch is answered from the result cache.' },
     webhook_url: jobFormFields.webhook_url,
     metadata: { type: 'object', additionalProperties: true, description: 'Echoed back as the batch\'s `metadata` (at most 2048 bytes as JSON).' },
   },
@@ -368,6 +375,7 @@ const batchMultipart: Obj = {
     model: jobFormFields.model,
     top_k: jobFormFields.top_k,
     label_set: jobFormFields.label_set,
+    cache: jobFormFields.cache,
     webhook_url: jobFormFields.webhook_url,
     metadata: jobFormFields.metadata,
   },
@@ -640,7 +648,12 @@ const schemas: Obj = {
         type: 'object',
         nullable: true,
         required: ['predictions'],
-        properties: { predictions: ref('Predictions'), label_set: ref('LabelSetResult') },
+        properties: {
+          predictions: ref('Predictions'),
+          label_set: ref('LabelSetResult'),
+          cached: { type: 'boolean', enum: [true], description: 'Present (true) when the answer came from the result cache, not a model run.' },
+          cached_from: { type: 'string', pattern: JOB_ID_PATTERN, description: 'With `cached`: the job whose model run computed this answer.' },
+        },
         description: 'Set when the job succeeded.',
       },
       error: nullableRef('JobError', 'Set when the job failed.'),
