@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { labelSetNamePattern } from '../shared/label-sets.js';
+import { PRIORITY } from '../shared/queues.js';
+import { MAX_DEADLINE_SECONDS, deadlineMs } from './cancel-after.js';
 
 export const WEBHOOK_EVENTS = ['job.started', 'job.succeeded', 'job.failed', 'job.canceled', 'job.completed'] as const;
 export const MAX_METADATA_BYTES = 2048;
@@ -12,9 +14,12 @@ export interface JobFields {
   /** A label set of the model (checked against it at submit: 400 unknown_label_set). */
   labelSet: string | null;
   metadata: Record<string, unknown>;
+  /** As sent; null (none sent) runs as PRIORITY.default. */
   priority: number | null;
   webhookUrl: string | null;
   webhookEvents: string[];
+  /** How long from now the job may wait to start (`deadline_seconds` or `Cancel-After`); null: no deadline. */
+  deadlineMs: number | null;
   /** False (`cache=false`): never answer from the result cache. */
   cache: boolean;
 }
@@ -31,7 +36,8 @@ const schema = z.object({
   top_k: intField(1, 20).optional(),
   cache: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   label_set: z.string().regex(labelSetNamePattern, 'must be a label set name').optional(),
-  priority: intField(0, 10).optional(),
+  priority: intField(PRIORITY.min, PRIORITY.max).optional(),
+  deadline_seconds: intField(1, MAX_DEADLINE_SECONDS).optional(),
   metadata: z
     .string()
     .refine((s) => Buffer.byteLength(s) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes`)
@@ -54,8 +60,11 @@ const schema = z.object({
     .optional(),
 });
 
-/** Validates the raw body fields; a bad field is a 400 `invalid_field` naming the field and the reason. */
-export function parseJobFields(body: unknown): JobFields {
+/**
+ * Validates the raw body fields (and the `Cancel-After` header, when given); a bad field is a 400
+ * `invalid_field` naming the field and the reason.
+ */
+export function parseJobFields(body: unknown, cancelAfter?: string): JobFields {
   const raw = Object.fromEntries(
     Object.entries((body ?? {}) as Record<string, unknown>).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]),
   );
@@ -74,6 +83,7 @@ export function parseJobFields(body: unknown): JobFields {
     priority: d.priority ?? null,
     webhookUrl: d.webhook_url ?? null,
     webhookEvents: d.webhook_events ?? ['job.completed'],
+    deadlineMs: deadlineMs(d.deadline_seconds, cancelAfter),
     cache: d.cache !== 'false',
   };
 }

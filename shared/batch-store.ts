@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { NewJob } from './job-types.js';
-import { jobEventsChannel, jobRecordFields } from './job-store.js';
+import { deadlinesKey, jobEventsChannel, jobRecordFields } from './job-store.js';
 import { BATCH_APPEND, BATCH_CANCEL, BATCH_SEAL } from './job-scripts.js';
 
 export type BatchStatus = 'open' | 'processing' | 'completed' | 'canceled';
@@ -29,6 +29,8 @@ export interface BatchView {
   label_set: string | null;
   metadata: Record<string, unknown>;
   webhook: { url: string } | null;
+  /** Items not started by then fail with deadline_exceeded; null without a deadline. */
+  deadline_at: string | null;
 }
 
 export interface NewBatch {
@@ -39,6 +41,8 @@ export interface NewBatch {
   createdAt: string;
   metadata: Record<string, unknown>;
   webhookUrl: string | null;
+  /** Epoch ms; null: none. */
+  deadlineAt: number | null;
   /** False: the batch's items are never answered from the result cache (`cache=false`). */
   cache?: boolean;
 }
@@ -56,7 +60,7 @@ export class BatchStore {
   private readonly cancelScript: ScriptFn;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly retentionSeconds: number,
   ) {
@@ -85,7 +89,8 @@ export class BatchStore {
       .multi()
       .hset(this.key(b.id), {
         id: b.id, status: 'open', model: b.model.name, model_version: b.model.version, top_k: b.topK, label_set: b.labelSet ?? '',
-        created_at: b.createdAt, metadata: JSON.stringify(b.metadata), webhook_url: b.webhookUrl ?? '', cache: b.cache === false ? 0 : 1,
+        created_at: b.createdAt, metadata: JSON.stringify(b.metadata), webhook_url: b.webhookUrl ?? '', deadline_at: b.deadlineAt ?? '',
+        cache: b.cache === false ? 0 : 1,
         total: 0, started: 0, succeeded: 0, failed: 0, canceled: 0,
       })
       .expire(this.key(b.id), this.idleTtl)
@@ -98,11 +103,14 @@ export class BatchStore {
     const jobKeys = jobs.map((j) => `${this.prefix}:job:${j.id}`);
     const args = jobs.map((j) => JSON.stringify(jobRecordFields(j)));
     const r = await this.appendScript(2 + jobs.length, batch, items, ...jobKeys, ...args);
-    if (r === 'ok') {
-      // Told so that event streams show the new total (seal and cancel publish inside their scripts).
-      const told = JSON.stringify({ batch: batchId });
-      await this.redis.multi().expire(batch, this.idleTtl).expire(items, this.idleTtl).publish(jobEventsChannel(this.prefix), told).exec();
-    }
+    if (r !== 'ok') return r;
+    // Told on the job-events channel so that event streams show the new total (seal and cancel publish inside
+    // their scripts).
+    const m = this.redis.multi().expire(batch, this.idleTtl).expire(items, this.idleTtl).publish(jobEventsChannel(this.prefix), JSON.stringify({ batch: batchId }));
+    // Indexed for the deadline sweep after the append: should this not happen, the check at take still holds.
+    const due = jobs.flatMap((j) => (j.deadlineAt === null ? [] : [j.deadlineAt, j.id]));
+    if (due.length > 0) m.zadd(deadlinesKey(this.prefix), ...due);
+    await m.exec();
     return r;
   }
 
@@ -160,6 +168,7 @@ function toView(h: Record<string, string>, now: number): BatchView {
     label_set: h.label_set || null,
     metadata: safeJson(h.metadata),
     webhook: h.webhook_url ? { url: h.webhook_url } : null,
+    deadline_at: h.deadline_at ? new Date(Number(h.deadline_at)).toISOString() : null,
   };
 }
 

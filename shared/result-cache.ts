@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { Prediction } from '../worker/postprocess.js';
 import type { LabelSetResult } from './label-sets.js';
 
@@ -45,7 +45,7 @@ export class ResultCache {
   private readonly putScript: PutFn;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlSeconds: number,
   ) {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import { Topic, type TopicSource } from './topic.js';
 import type { SseStream } from './sse-stream.js';
 
@@ -30,7 +30,7 @@ export class EventHub {
   private subscribed = false;
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly channel: string,
     private readonly opts: EventHubOptions,
   ) {}

@@ -42,6 +42,7 @@ export async function createBatch(deps: BatchDeps, fields: JobFields, files: Upl
   await deps.batches.create({
     id, model: { name: spec.name, version: spec.version }, topK: fields.topK, labelSet: fields.labelSet, createdAt: new Date().toISOString(),
     metadata: fields.metadata, webhookUrl: fields.webhookUrl, cache: fields.cache,
+    deadlineAt: fields.deadlineMs === null ? null : Date.now() + fields.deadlineMs,
   });
   if (files.length === 0) return mustGet(deps, id);
   await appendImages(deps, id, files, requestId);
@@ -56,7 +57,8 @@ export async function appendImages(deps: BatchDeps, id: string, files: UploadedI
   const spec = deps.models.get(batch.model.name);
   if (!spec) throw new AppError('unknown_model', 404, `model ${batch.model.name} is no longer served`);
   const useCache = deps.resultCache ? await deps.batches.usesCache(id) : false;
-  const template = { id, spec, topK: batch.top_k, labelSet: batch.label_set, useCache };
+  const deadlineAt = batch.deadline_at === null ? null : Date.parse(batch.deadline_at);
+  const template = { id, spec, topK: batch.top_k, labelSet: batch.label_set, deadlineAt, useCache };
   const { jobs, payloads, hits } = await prepareItems(deps.blobs, deps.maxPixels, template, files, requestId, deps.resultCache);
   const stored = jobs.filter((j) => j.blobKey !== '');
   let r: string;
