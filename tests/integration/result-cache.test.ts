@@ -123,6 +123,26 @@ describe('result cache', () => {
     expect(served.result).toMatchObject({ cached: true, cached_from: planted.job_id, predictions: [{ label: 'planted' }] });
   });
 
+  it('keeps the wider entry, and a batch opened with cache: false runs every item', async () => {
+    const cache = new ResultCache(stack.api.ctx.redis, stack.prefix, 60);
+    const q = { sha256: 'f'.repeat(64), model: { name: 'tiny-colour', version: '1' }, labelSet: null };
+    const preds = (n: number) => COLOURS.slice(0, n).map((c, i) => ({ label: c.name, class_id: i, confidence: 1 / (i + 2) }));
+    await cache.put(q, { job_id: 'job_A', top_k: 8, predictions: preds(8) });
+    await cache.put(q, { job_id: 'job_B', top_k: 2, predictions: preds(2) });
+    expect(await cache.get(q, 8)).toMatchObject({ job_id: 'job_A', predictions: preds(8) });
+    expect((await cache.get(q, 3))!.predictions).toEqual(preds(3));
+
+    const image = await freshImage(1);
+    const first = await computed(image);
+    const b = (await (await fetch(`${stack.url}/v1/batches`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cache: false }) })).json()) as any;
+    await postImages(stack.url, `/v1/batches/${b.id}/images`, [0, 1, 2].map((i) => ({ data: image, name: `${i}.jpg` })));
+    await fetch(`${stack.url}/v1/batches/${b.id}/seal`, { method: 'POST' });
+    expect((await waitForBatch(stack.url, b.id)).counts.succeeded).toBe(3);
+    const items = ((await (await fetch(`${stack.url}/v1/batches/${b.id}/jobs`)).json()) as any).data;
+    expect(items.map((j: any) => j.result.cached ?? false)).toEqual([false, false, false]);
+    expect(items.map((j: any) => j.result.predictions[0].label)).toEqual([first.result.predictions[0].label, first.result.predictions[0].label, first.result.predictions[0].label]);
+  });
+
   it('runs the model once for a batch of 1,000 copies of one image, the counts exact', async () => {
     const image = await freshImage(6);
     const runs = await modelRuns();
