@@ -105,11 +105,20 @@ const schema = z.object({
   JOB_ATTEMPTS: z.coerce.number().int().min(1).default(3),
   /** How long finished jobs (records, results) are kept, in seconds. */
   JOB_RETENTION_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /**
+   * How long an answer is kept to serve the same image (same bytes, model version and label set) again without
+   * the model, in seconds; 0 turns the result cache off.
+   */
+  RESULT_CACHE_SECONDS: z.coerce.number().int().min(0).default(3600),
   /** Seconds after which a worker that has not sent a heartbeat counts as gone (readiness). */
   WORKER_HEARTBEAT_TTL_SECONDS: z.coerce.number().int().positive().default(15),
   /** Longest `Prefer: wait` a client may ask for, and the default wait of `POST /predict`, in seconds. */
   MAX_WAIT_SECONDS: z.coerce.number().int().positive().max(600).default(60),
   PREDICT_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(30),
+  /** Interval of the comment line that keeps idle event streams (SSE) open through proxies, in ms. */
+  SSE_KEEPALIVE_MS: z.coerce.number().int().min(100).default(15_000),
+  /** Origins browsers may call the API from: a comma list, or `*`; empty (default) sends no CORS headers. */
+  CORS_ORIGINS: list,
   /** Standard Webhooks signing secret (`whsec_` + base64). Without one, a secret is generated once and kept in Redis. */
   WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64').optional(),
   /** A receiver that has not answered within this many ms counts as failed (and is retried). */
@@ -180,7 +189,7 @@ export type Env = Record<string, string | undefined>;
 export interface Config {
   env: 'development' | 'production' | 'test';
   logLevel: string;
-  http: { port: number; host: string; maxWaitSeconds: number; predictTimeoutSeconds: number };
+  http: { port: number; host: string; maxWaitSeconds: number; predictTimeoutSeconds: number; sseKeepAliveMs: number; corsOrigins: string[] };
   /** `spec` is unset only when nothing was configured (`npm start` then finds or embeds a Redis); `url` mirrors a url spec. */
   redis: { url?: string; spec?: RedisSpec; prefix: string };
   dataDir: string;
@@ -200,6 +209,7 @@ export interface Config {
     heartbeatTtlSeconds: number;
   };
   retentionSeconds: number;
+  resultCacheSeconds: number;
   standaloneWorkers: number;
   webhooks: { secret?: string; timeoutMs: number; retrySchedule: number[]; allowedHosts: string[]; concurrency: number };
   adminToken?: string;
@@ -253,7 +263,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const config: Config = {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
-    http: { port: e.PORT, host: e.HOST, maxWaitSeconds: e.MAX_WAIT_SECONDS, predictTimeoutSeconds: e.PREDICT_TIMEOUT_SECONDS },
+    http: {
+      port: e.PORT, host: e.HOST, maxWaitSeconds: e.MAX_WAIT_SECONDS, predictTimeoutSeconds: e.PREDICT_TIMEOUT_SECONDS,
+      sseKeepAliveMs: e.SSE_KEEPALIVE_MS, corsOrigins: e.CORS_ORIGINS,
+    },
     redis: { url: e.REDIS_URL, spec, prefix: e.REDIS_PREFIX },
     dataDir: path.resolve(e.DATA_DIR),
     models: {
@@ -278,6 +291,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       heartbeatTtlSeconds: e.WORKER_HEARTBEAT_TTL_SECONDS,
     },
     retentionSeconds: e.JOB_RETENTION_SECONDS,
+    resultCacheSeconds: e.RESULT_CACHE_SECONDS,
     standaloneWorkers: e.STANDALONE_WORKERS ?? Math.min(4, os.availableParallelism()),
     webhooks: {
       secret: e.WEBHOOK_SECRET,

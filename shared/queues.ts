@@ -19,6 +19,10 @@ export interface InferencePayload {
   batchId?: string;
   /** Set when the job has a webhook, so workers read the job record back only for those. */
   webhook?: boolean;
+  /** The image's sha256: the result cache's key (absent in jobs queued by older APIs: no cache then). */
+  sha256?: string;
+  /** `cache=false`: the worker neither reuses an answer nor shares its run with the same image's jobs. */
+  noCache?: boolean;
   /** Absent in jobs queued by older APIs: the worker then reads the header itself. */
   image?: ImageDims;
 }

@@ -7,11 +7,11 @@ import type { BlobStore } from '../shared/storage.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Logger } from '../shared/logger.js';
 import type { JobStatus, JobView } from '../shared/job-types.js';
-import { itemDims, type ItemOutput, type LoadedModel, type ModelRegistry } from './model-registry.js';
+import { itemDims, type LoadedModel, type ModelRegistry } from './model-registry.js';
 import { decodeResized, type RawImage } from './preprocess.js';
 import { InvalidImageError } from './invalid-image-error.js';
 import { IsolatedCrashError, runIsolated } from './isolated-run.js';
-import { labelSetAnswer, topK } from './postprocess.js';
+import { answerWithoutCache, type ResultReuse, type RunOutput } from './result-reuse.js';
 import { countExpired } from '../shared/deadlines.js';
 
 export interface ProcessDeps {
@@ -27,6 +27,8 @@ export interface ProcessDeps {
   isClosing?: () => boolean;
   /** Told about every status change this worker makes (webhooks). */
   onStatus?: (job: JobView, status: 'processing' | 'succeeded' | 'failed', requestId: string | null) => Promise<void>;
+  /** The result cache's worker side (absent when RESULT_CACHE_SECONDS is 0). */
+  reuse?: ResultReuse;
   /** Told when a job's end completed its batch (and again when a re-run finds its batch completed). */
   onBatchCompleted?: (batchId: string) => Promise<void>;
 }
@@ -72,16 +74,19 @@ export function createProcessor(deps: ProcessDeps) {
     deps.metrics.queueWait.observe({ model }, queueMs / 1000);
 
     try {
-      const bytes = await deps.blobs.read(blobKey).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') throw new UnrecoverableError('blob_missing: the uploaded image is gone');
-        throw err;
-      });
       // A job that stalled before may be what killed its worker: it runs alone, in a process of its own.
       const suspect = job.stalledCounter > 0;
       if (suspect) log.warn({ stalled: job.stalledCounter }, 'job stalled before: running it in an isolated process');
-      const out = suspect ? await runAlone(deps, loaded, bytes) : await runBatched(deps, loaded, bytes, job.data.image);
-      const predictions = topK(out.scores, loaded.spec.output, job.data.topK, loaded.labels);
-      const labelSet = job.data.labelSet ? labelSetAnswer(loaded.spec, job.data.labelSet, out.scores) : undefined;
+      const run = async () => {
+        const bytes = await deps.blobs.read(blobKey).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') throw new UnrecoverableError('blob_missing: the uploaded image is gone');
+          throw err;
+        });
+        return suspect ? runAlone(deps, loaded, bytes) : runBatched(deps, loaded, bytes, job.data.image);
+      };
+      // The same image's answer, when the result cache has it or this process is computing it now.
+      const out = deps.reuse ? await deps.reuse.answer(job.data, loaded, run) : await answerWithoutCache(job.data, loaded, run);
+      const { predictions, labelSet, cachedFrom } = out;
       const totalMs = since(started) + queueMs;
       const timings = {
         queue_ms: round(queueMs),
@@ -90,7 +95,7 @@ export function createProcessor(deps: ProcessDeps) {
         total_ms: round(totalMs),
         batch_size: out.batchSize,
       };
-      const done = await deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, labelSet, timings }, new Date().toISOString());
+      const done = await deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, labelSet, timings, cachedFrom }, new Date().toISOString());
       if (done.ok) {
         deps.metrics.jobsFinished.inc({ model, status: 'succeeded' });
         deps.metrics.endToEnd.observe({ model }, totalMs / 1000);
@@ -119,7 +124,7 @@ export function createProcessor(deps: ProcessDeps) {
   };
 }
 
-type Outcome = ItemOutput & { preprocessMs: number };
+type Outcome = RunOutput;
 
 async function runBatched(deps: ProcessDeps, loaded: LoadedModel, bytes: Buffer, header?: ImageDims): Promise<Outcome> {
   const t0 = performance.now();

@@ -17,6 +17,8 @@ import { ensureModelFiles } from '../models/fetch-models.js';
 import { loadManifest } from '../shared/model-manifest.js';
 import { ModelRegistry } from './model-registry.js';
 import { createProcessor, failJob, type ProcessDeps } from './process-job.js';
+import { ResultReuse } from './result-reuse.js';
+import { ResultCache } from '../shared/result-cache.js';
 import { startMetricsServer } from './metrics-server.js';
 import { createWebhookWorker } from './webhook-worker.js';
 import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
@@ -75,6 +77,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
     onStatus: (job, status, requestId) => notifier.jobChanged(job, status, requestId),
     isClosing: () => closing,
     onBatchCompleted: (id) => notifier.batchEnded(id),
+    reuse: config.resultCacheSeconds > 0 ? new ResultReuse(new ResultCache(redis, config.redis.prefix, config.resultCacheSeconds), metrics) : undefined,
   };
 
   const worker = new Worker<InferencePayload>(QUEUES.inference, createProcessor(deps), {

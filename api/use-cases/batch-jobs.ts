@@ -6,6 +6,8 @@ import type { BlobStore } from '../../shared/storage.js';
 import type { ModelSpec } from '../../shared/model-manifest.js';
 import type { NewJob } from '../../shared/job-types.js';
 import { toBullPriority, type InferencePayload } from '../../shared/queues.js';
+import type { CachedAnswer } from '../../shared/result-cache.js';
+import { lookup, type CacheDeps } from './cached-job.js';
 
 export interface BatchTemplate {
   id: string;
@@ -14,6 +16,14 @@ export interface BatchTemplate {
   labelSet: string | null;
   /** The batch's deadline (epoch ms), which every item carries; null: none. */
   deadlineAt: number | null;
+  /** The batch allows answers from the result cache (`cache=false` at create turns it off). */
+  useCache: boolean;
+}
+
+/** Items answered from the result cache: recorded like the others, never stored as blobs or queued. */
+export interface CacheHit {
+  job: NewJob;
+  answer: CachedAnswer;
 }
 
 /**
@@ -26,7 +36,8 @@ export async function prepareItems(
   batch: BatchTemplate,
   files: UploadedImage[],
   requestId: string,
-): Promise<{ jobs: NewJob[]; payloads: InferencePayload[] }> {
+  cache?: CacheDeps,
+): Promise<{ jobs: NewJob[]; payloads: InferencePayload[]; hits: CacheHit[] }> {
   const headers = [];
   for (const f of files) {
     try {
@@ -36,12 +47,18 @@ export async function prepareItems(
       throw err;
     }
   }
-  const keys = await storeAll(blobs, files);
   const jobs: NewJob[] = [];
   const payloads: InferencePayload[] = [];
+  const hits: CacheHit[] = [];
   const createdAt = new Date().toISOString();
+  const model = { name: batch.spec.name, version: batch.spec.version };
+  const lookups = cache && batch.useCache ? files.map((f) => lookup(cache, { sha256: f.sha256, model, labelSet: batch.labelSet }, batch.topK)) : [];
+  const answers = await Promise.all(lookups);
+  // Items the cache answers are never stored.
+  const keys = await storeAll(blobs, files.map((f, i) => (answers[i] ? null : f)));
   for (const [i, f] of files.entries()) {
     const id = newJobId();
+    const answer = answers[i] ?? null;
     const blobKey = keys[i]!;
     const h = headers[i]!;
     jobs.push({
@@ -49,27 +66,37 @@ export async function prepareItems(
       input: { filename: f.filename, content_type: h.contentType, bytes: f.bytes, width: h.width, height: h.height, sha256: f.sha256 },
       metadata: {}, priority: null, deadlineAt: batch.deadlineAt, batchId: batch.id, requestId, webhook: null,
     });
+    if (answer) {
+      hits.push({ job: jobs.at(-1)!, answer });
+      continue;
+    }
     payloads.push({
       jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, batchId: batch.id,
       image: { width: h.width, height: h.height }, ...(batch.labelSet ? { labelSet: batch.labelSet } : {}),
+      ...(cache ? (batch.useCache ? { sha256: f.sha256 } : { noCache: true }) : {}),
     });
   }
-  return { jobs, payloads };
+  return { jobs, payloads, hits };
 }
 
 /** Stores taken at once: an S3 put is a network round trip, and an append carries up to 100 images. */
 const STORE_CONCURRENCY = 8;
 
-/** Puts every file into the store, a few at a time; all or none: if one fails, those stored are deleted. */
-async function storeAll(blobs: BlobStore, files: UploadedImage[]): Promise<string[]> {
-  const keys: string[] = [];
+/**
+ * Puts every file into the store, a few at a time; all or none: if one fails, those stored are deleted. A null
+ * (an item the cache answered) is skipped and gets the empty key.
+ */
+async function storeAll(blobs: BlobStore, files: (UploadedImage | null)[]): Promise<string[]> {
+  const keys: string[] = files.map(() => '');
   const failure: { err?: unknown } = {};
   let next = 0;
   const lane = async () => {
     while (!('err' in failure) && next < files.length) {
       const i = next++;
+      const file = files[i];
+      if (!file) continue;
       try {
-        keys[i] = await files[i]!.storeIn(blobs);
+        keys[i] = await file.storeIn(blobs);
       } catch (err) {
         if (!('err' in failure)) failure.err = err;
       }

@@ -15,12 +15,14 @@ const INFERQ_METRICS = {
     'inferq_queue_backlog_per_worker',
     'inferq_workers_alive',
     'inferq_redis_up',
+    'inferq_event_streams',
   ],
   counters: [
     'inferq_jobs_submitted_total',
     'inferq_jobs_finished_total',
     'inferq_job_failures_total',
     'inferq_jobs_deadline_expired_total',
+    'inferq_result_cache_total',
     'inferq_batch_flushes_total',
     'inferq_webhook_deliveries_total',
   ],
@@ -203,6 +205,10 @@ function quietTrafficSeries(): { series: string; values: string }[] {
   add('inferq_workers_alive', `${api},${model}`, '2x40');
   add('inferq_redis_up', api, '1x40');
   add('inferq_jobs_submitted_total', `${api},${model}`, '0+10x40');
+  add('inferq_event_streams', `${api},kind="batch"`, '3x40');
+  add('inferq_result_cache_total', `${api},${model},where="api",result="miss"`, '0+8x40');
+  add('inferq_result_cache_total', `${api},${model},where="api",result="hit"`, '0+2x40');
+  add('inferq_jobs_deadline_expired_total', `${api},${model},at="sweep"`, '0x40');
   const accepted = `${api},method="POST",route="/v1/jobs",status_code="202"`;
   histogram('inferq_http_request_duration_seconds', accepted, ['0.01', '0.1']);
   for (const proc of [api, ...workers]) {

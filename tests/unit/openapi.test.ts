@@ -305,6 +305,7 @@ describe('OpenAPI document: matches the registered routes', () => {
         'GET /v1/batches/{id}',
         'GET /v1/batches/{id}/results',
         'GET /v1/batches/{id}/jobs',
+        'GET /v1/batches/{id}/events',
         'POST /v1/batches/{id}/cancel',
       ].sort(),
     );

@@ -142,6 +142,8 @@ export class FaultStack {
       MODELS_DIR: path.dirname(this.manifestPath),
       UPLOAD_DIR: this.uploadDir,
       DATA_DIR: path.join(this.tmp, 'data'),
+      // Fault tests resend the same images to load the workers: the result cache would answer instead.
+      RESULT_CACHE_SECONDS: '0',
       ...this.env,
       ...extra,
     };
