@@ -8,6 +8,7 @@ const PAGE = 500;
 const CSV_COLUMNS = 'job_id,filename,status,label,confidence,error_code';
 // A batch with a label set gets its answer in two more columns; others keep the plain header.
 const CSV_LABEL_SET_COLUMNS = ',label_set_prediction,label_set_confidence';
+const CSV_URL_COLUMNS = ',image_url,custom_id';
 
 export function resultLine(job: JobView) {
   const top = job.result?.predictions[0];
@@ -20,6 +21,8 @@ export function resultLine(job: JobView) {
     predictions: job.result?.predictions ?? [],
     ...(job.result?.label_set ? { label_set: job.result.label_set } : {}),
     error_code: job.error?.code ?? (job.status === 'canceled' ? 'canceled' : null),
+    ...(job.input.url ? { image_url: job.input.url } : {}),
+    ...(job.custom_id ? { custom_id: job.custom_id } : {}),
   };
 }
 
@@ -31,10 +34,17 @@ export function csvCell(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-function csvLine(job: JobView, withLabelSet: boolean): string {
+/** Which optional CSV columns a batch gets: its label set's answer, and for URL batches the item's URL and id. */
+export interface CsvColumns {
+  labelSet?: boolean;
+  urls?: boolean;
+}
+
+function csvLine(job: JobView, cols: CsvColumns): string {
   const r = resultLine(job);
   const cells = [r.job_id, r.filename, r.status, r.label, r.confidence, r.error_code];
-  if (withLabelSet) cells.push(r.label_set?.prediction ?? null, r.label_set?.confidence ?? null);
+  if (cols.labelSet) cells.push(r.label_set?.prediction ?? null, r.label_set?.confidence ?? null);
+  if (cols.urls) cells.push(r.image_url ?? null, r.custom_id ?? null);
   return cells.map(csvCell).join(',') + '\n';
 }
 
@@ -42,18 +52,18 @@ function csvLine(job: JobView, withLabelSet: boolean): string {
  * Streams one line per ended item, in the order they ended, page by page: the batch is never loaded into memory,
  * and the client's pace is respected (waits for `drain`). Partial while the batch runs.
  */
-export async function streamResults(res: Response, batches: BatchStore, jobs: JobStore, batchId: string, format: ResultFormat, withLabelSet = false): Promise<void> {
+export async function streamResults(res: Response, batches: BatchStore, jobs: JobStore, batchId: string, format: ResultFormat, cols: CsvColumns = {}): Promise<void> {
   res.status(200);
   res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
   res.setHeader('Content-Disposition', `inline; filename="${batchId}.${format}"`);
-  if (format === 'csv') res.write(CSV_COLUMNS + (withLabelSet ? CSV_LABEL_SET_COLUMNS : '') + '\n');
+  if (format === 'csv') res.write(CSV_COLUMNS + (cols.labelSet ? CSV_LABEL_SET_COLUMNS : '') + (cols.urls ? CSV_URL_COLUMNS : '') + '\n');
   for (let start = 0; ; start += PAGE) {
     const ids = await batches.ended(batchId, start, PAGE);
     const views = await jobs.getMany(ids);
     let chunk = '';
     for (const job of views) {
       if (!job) continue; // past retention
-      chunk += format === 'csv' ? csvLine(job, withLabelSet) : JSON.stringify(resultLine(job)) + '\n';
+      chunk += format === 'csv' ? csvLine(job, cols) : JSON.stringify(resultLine(job)) + '\n';
     }
     if (chunk && !res.write(chunk)) {
       await new Promise<void>((resolve) => {

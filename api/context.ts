@@ -14,6 +14,8 @@ import type { ApiKeyRegistry } from './auth/api-keys.js';
 import type { SubmitDeps } from './use-cases/submit-job.js';
 import type { CancelDeps } from './use-cases/cancel-job.js';
 import type { BatchDeps } from './use-cases/batches.js';
+import type { UrlSubmitDeps } from './use-cases/submit-url-job.js';
+import type { UrlBatchDeps } from './use-cases/url-batch.js';
 
 /** Everything the routes need, built once by the composition root (api/main.ts or a test). */
 export interface ApiContext {
@@ -33,6 +35,10 @@ export interface ApiContext {
   submit: SubmitDeps;
   cancel: CancelDeps;
   batch: BatchDeps;
+  /** Jobs whose image is at a URL (fetched by the worker's fetch stage). */
+  urls: UrlSubmitDeps;
+  /** Batches made from JSON lines of image URLs. */
+  urlBatch: UrlBatchDeps;
   /** multer for single-image forms (`image` or `file`). */
   upload: RequestHandler;
   /** multer for batch forms (`images`, many files). */

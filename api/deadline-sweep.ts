@@ -41,9 +41,10 @@ export async function sweepDeadlines(deps: SweepDeps, nowMs = Date.now()): Promi
       expired++;
       // A worker that holds it (BullMQ then refuses the removal) finds it failed and does not run it.
       await deps.queue.remove(id).catch(() => 0);
-      await deps.blobs.delete(stored.blobKey);
-      countExpired(deps.metrics, stored.view.model.name, 'sweep');
+      // Read after the expiry: an image_url job may have got its blob since `stored` was read (none before).
       const after = await deps.jobs.get(id);
+      if (after?.blobKey) await deps.blobs.delete(after.blobKey);
+      countExpired(deps.metrics, stored.view.model.name, 'sweep');
       if (after) await deps.onFailed(after.view, after.requestId);
       if (c.batchCompleted && stored.view.batch_id) await deps.onBatchCompleted(stored.view.batch_id);
     }

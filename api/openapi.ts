@@ -44,11 +44,11 @@ function errorResponse(status: number, codes: string[], description: string): Ob
 const E = {
   badUpload: errorResponse(
     400,
-    ['missing_image', 'invalid_field', 'too_many_files', 'unexpected_file', 'malformed_multipart', 'invalid_webhook_url', 'invalid_upload', 'unknown_label_set'],
-    'A field is missing or malformed: no image, more than one file, a bad form field (the message names it), a bad Idempotency-Key, a webhook URL that may not be called, a truncated multipart body, or a `label_set` the model does not have.',
+    ['missing_image', 'invalid_field', 'too_many_files', 'unexpected_file', 'malformed_multipart', 'invalid_webhook_url', 'invalid_image_url', 'invalid_upload', 'unknown_label_set'],
+    'A field is missing or malformed: no image, more than one file, a bad form field (the message names it), a bad Idempotency-Key, a webhook URL or an `image_url` the SSRF guard refuses (`invalid_image_url`: not http(s), credentials, a literal loopback/private/link-local address in any spelling, a localhost or single-label name), a truncated multipart body, or a `label_set` the model does not have.',
   ),
   idemConflict: errorResponse(409, ['idempotency_in_progress'], 'A request with this Idempotency-Key is still being accepted; retry after `Retry-After` seconds.'),
-  tooLarge: errorResponse(413, ['payload_too_large'], 'The image is over the upload limit (MAX_UPLOAD_BYTES, default 10 MiB), or the form has too many parts.'),
+  tooLarge: errorResponse(413, ['payload_too_large', 'line_too_long', 'too_many_lines'], 'The image is over the upload limit (MAX_UPLOAD_BYTES, default 10 MiB), the form has too many parts, or a JSON-lines batch has a line over 8 KiB or more than MAX_BATCH_URL_LINES lines (the batch is then canceled).'),
   mediaType: errorResponse(415, ['unsupported_media_type'], `The bytes are not an accepted image type (${IMAGE_TYPES}); the type is decided by the bytes, never by the filename or Content-Type.`),
   badImage: errorResponse(
     422,
@@ -134,13 +134,42 @@ const jobFormFields: Obj = {
   },
 };
 
+const imageUrlField: Obj = {
+  type: 'string',
+  format: 'uri',
+  maxLength: 2048,
+  description:
+    'Instead of a file: an http(s) URL the service fetches the image from, through the SSRF guard (public addresses only unless in OUTBOUND_ALLOWED_HOSTS, checked again at connect time and on every redirect), within MAX_UPLOAD_BYTES, IMAGE_FETCH_TIMEOUT_MS and IMAGE_FETCH_IDLE_MS. The job is accepted at once (`202`, `queued`) and fetched by the worker\'s fetch stage; a fetch that fails ends it `failed` with `fetch_failed` (or `unsupported_media_type`/`invalid_image`/`image_too_large` for bytes that are not a usable image).',
+  example: 'https://images.example.com/dog.jpg',
+};
+
 const jobForm: Obj = {
   type: 'object',
-  required: ['image'],
+  description: 'One of `image`, `file` or `image_url`.',
+  anyOf: [{ required: ['image'] }, { required: ['file'] }, { required: ['image_url'] }],
   properties: {
     image: { type: 'string', format: 'binary', description: `The image (${IMAGE_TYPES}). Exactly one file per request.` },
     file: { type: 'string', format: 'binary', description: 'Alias of `image` (the field name of classic `/predict` APIs); send one of the two, not both.' },
+    image_url: imageUrlField,
     ...jobFormFields,
+  },
+};
+
+/** The JSON body of `POST /v1/jobs`: the form's fields with JSON types. */
+const jobJson: Obj = {
+  type: 'object',
+  required: ['image_url'],
+  properties: {
+    image_url: imageUrlField,
+    model: jobFormFields.model,
+    top_k: jobFormFields.top_k,
+    label_set: jobFormFields.label_set,
+    webhook_url: jobFormFields.webhook_url,
+    webhook_events: jobFormFields.webhook_events,
+    metadata: { type: 'object', additionalProperties: true, description: 'Echoed back as the job\'s `metadata` (at most 2048 bytes as JSON).' },
+    priority: jobFormFields.priority,
+    deadline_seconds: jobFormFields.deadline_seconds,
+    cache: { type: 'boolean', default: true, description: '`false`: never answer from the result cache.' },
   },
 };
 const imageEncoding = { image: { contentType: IMAGE_TYPES }, file: { contentType: IMAGE_TYPES } };
@@ -157,7 +186,10 @@ const jobPaths: Obj = {
       description:
         'Validates and stores the upload, records the job and enqueues it. Answers `202` with the job at once, or, with `Prefer: wait`, holds the request until the job ends (`200`) or the wait runs out (`202`, the job goes on). An Idempotency-Key replay of the same request returns the same job.',
       parameters: [idempotencyKey, ref('Prefer', 'parameters'), cancelAfter],
-      requestBody: { required: true, content: { 'multipart/form-data': { schema: jobForm, encoding: imageEncoding } } },
+      requestBody: {
+        required: true,
+        content: { 'multipart/form-data': { schema: jobForm, encoding: imageEncoding }, 'application/json': { schema: jobJson } },
+      },
       responses: {
         '200': response('The finished job: `Prefer: wait` was given and the job ended within the wait, or the result cache answered it at once (`result.cached`).', json(ref('Job')), {
           Location: ref('Location', 'headers'),
@@ -409,17 +441,25 @@ const batchPaths: Obj = {
       operationId: 'createBatch',
       summary: 'Create a batch',
       description:
-        'Either `multipart/form-data` with one or more `images` files (the batch is created and sealed at once), or JSON to open an empty batch that `POST /v1/batches/{id}/images` fills and `POST /v1/batches/{id}/seal` closes.',
-      parameters: [idempotencyKey, cancelAfter],
+        'Either `multipart/form-data` with one or more `images` files (the batch is created and sealed at once), JSON to open an empty batch that `POST /v1/batches/{id}/images` fills and `POST /v1/batches/{id}/seal` closes, or `application/x-ndjson`: one `{"image_url", "metadata", "custom_id"}` object per line (the OpenAI Batch API\'s shape), the batch options in the query string. JSON lines are read as they arrive (never held whole), appended 500 at a time (all or none per chunk), and the batch is sealed at the end of the body; the answer\'s `lines` tells which lines were refused and why. If the body breaks off or is refused midway (`413`), the batch is canceled.',
+      parameters: [
+        idempotencyKey, cancelAfter,
+        ...['model', 'top_k', 'label_set', 'cache', 'webhook_url', 'deadline_seconds', 'metadata'].map((name) => ({
+          name, in: 'query', required: false, schema: name === 'deadline_seconds' ? batchDeadline : jobFormFields[name], description: `JSON lines only: the batch's \`${name}\` (the other bodies carry it in the body).`,
+        })),
+      ],
       requestBody: {
         required: true,
         content: {
           'multipart/form-data': { schema: batchMultipart, encoding: batchImagesEncoding },
           'application/json': { schema: batchOpen },
+          'application/x-ndjson': {
+            schema: { type: 'string', description: 'Lines of `{"image_url": "https://…", "custom_id": "a-1", "metadata": {…}}`; blank lines are skipped.' },
+          },
         },
       },
       responses: {
-        '201': response('The batch: `open` (JSON) or already sealed and `processing` (multipart).', json(ref('Batch')), {
+        '201': response('The batch: `open` (JSON), or already sealed and `processing` (multipart, JSON lines; these carry `lines` too).', json(ref('Batch')), {
           Location: ref('Location', 'headers'),
         }),
         ...uploadErrors,
@@ -609,13 +649,15 @@ const schemas: Obj = {
   JobInput: {
     type: 'object',
     required: ['filename', 'content_type', 'bytes', 'width', 'height', 'sha256'],
+    description: 'For an `image_url` job, `url` is set and the rest is empty (`\'\'`, 0) until the image is fetched.',
     properties: {
       filename: { type: 'string', nullable: true, description: 'As the client named the upload.' },
-      content_type: { type: 'string', enum: ['image/jpeg', 'image/png', 'image/webp'], description: 'Decided by the bytes.' },
+      content_type: { type: 'string', enum: ['image/jpeg', 'image/png', 'image/webp', ''], description: 'Decided by the bytes.' },
       bytes: { type: 'integer', minimum: 0 },
-      width: { type: 'integer', minimum: 1 },
-      height: { type: 'integer', minimum: 1 },
-      sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      width: { type: 'integer', minimum: 0 },
+      height: { type: 'integer', minimum: 0 },
+      sha256: { type: 'string', pattern: '^([0-9a-f]{64})?$' },
+      url: { type: 'string', format: 'uri', description: 'The `image_url` the image is fetched from.' },
     },
   },
   JobError: {
@@ -678,6 +720,7 @@ const schemas: Obj = {
       error: nullableRef('JobError', 'Set when the job failed.'),
       timings: nullableRef('Timings', 'Set when the job ended.'),
       queue_position: { type: 'integer', minimum: 0, nullable: true, description: 'While queued: how many jobs are ahead of this one (0 = next); null otherwise. Higher priority first, then single jobs before the batch items of their priority, then first come first served.' },
+      custom_id: { type: 'string', description: 'Items of a JSON-lines batch: the line\'s `custom_id`, when it had one (absent otherwise).' },
       batch_id: { type: 'string', nullable: true, pattern: BATCH_ID_PATTERN },
       metadata: { type: 'object', additionalProperties: true, description: 'As submitted; `{}` when none.' },
       priority: { type: 'integer', minimum: 0, maximum: 10, nullable: true, description: 'As submitted (higher runs sooner); null when none was given, which runs as 5.' },
@@ -843,6 +886,25 @@ const schemas: Obj = {
       label_set: { type: 'string', nullable: true, description: 'The label set every item answers in too.' },
       metadata: { type: 'object', additionalProperties: true },
       deadline_at: { ...nullableTime, description: 'Items not started by then fail with `deadline_exceeded`; null without a deadline.' },
+      lines: {
+        type: 'object',
+        description: 'Only in the answer to a JSON-lines create: what became of its lines.',
+        required: ['accepted', 'refused', 'refused_lines'],
+        properties: {
+          accepted: { type: 'integer', minimum: 0 },
+          refused: { type: 'integer', minimum: 0 },
+          refused_lines: {
+            type: 'array',
+            maxItems: 1000,
+            description: 'The first 1000 refused lines (`refused` counts them all).',
+            items: {
+              type: 'object',
+              required: ['line', 'code', 'message'],
+              properties: { line: { type: 'integer', minimum: 1, description: '1-based line number.' }, code: { type: 'string', enum: ['invalid_line', 'invalid_image_url'] }, message: { type: 'string' } },
+            },
+          },
+        },
+      },
     },
   },
   BatchResult: {
@@ -858,6 +920,8 @@ const schemas: Obj = {
       predictions: { type: 'array', items: ref('Prediction') },
       label_set: ref('LabelSetResult'),
       error_code: { type: 'string', nullable: true },
+      image_url: { type: 'string', format: 'uri', description: 'Items of a JSON-lines batch: the URL the image came from.' },
+      custom_id: { type: 'string', description: 'Items of a JSON-lines batch: the line\'s `custom_id`, when it had one.' },
     },
   },
   BatchJobsPage: {

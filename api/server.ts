@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import { Queue } from 'bullmq';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import { createRedis, refuseMisreadTopology, waitForRedis, warnUnlessNoEviction } from '../shared/redis.js';
@@ -9,7 +8,7 @@ import { openBlobStore } from '../shared/storage.js';
 import { ModelCatalog } from '../shared/model-catalog.js';
 import { createMetrics } from '../shared/metrics.js';
 import { Heartbeats } from '../shared/heartbeats.js';
-import { QUEUES } from '../shared/queues.js';
+import { createFetchQueue, createInferenceQueue } from '../shared/job-queues.js';
 import { Closers } from '../shared/shutdown.js';
 import { JobWaiter } from './job-waiter.js';
 import { EventHub } from './sse/event-hub.js';
@@ -51,26 +50,15 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   const models = ModelCatalog.fromConfig(config);
   const blobs = await openBlobStore(config, logger);
   const jobs = new JobStore(redis, config.redis.prefix, config.retentionSeconds);
-  const queue = new Queue(QUEUES.inference, {
-    connection: redis,
-    prefix: config.redis.prefix,
-    // BullMQ's event stream is only read by tools; a short one keeps Redis memory per job small.
-    streams: { events: { maxLen: 1000 } },
-    defaultJobOptions: {
-      attempts: config.worker.attempts,
-      backoff: { type: 'exponential', delay: 1_000 },
-      // Our job record keeps the result: BullMQ's copy of a completed job is deleted at once (trimming a kept
-      // set by age and count costs several Redis commands per job).
-      removeOnComplete: true,
-      removeOnFail: { age: config.retentionSeconds, count: 10_000 },
-    },
-  });
+  const queue = createInferenceQueue(config, redis);
   closers.add('queue', () => queue.close());
+  const fetchQueue = createFetchQueue(config, redis);
+  closers.add('fetch-queue', () => fetchQueue.close());
   const webhookQueue = createWebhookQueue(config, redis);
   closers.add('webhook-queue', () => webhookQueue.close());
   const metrics = createMetrics('api');
   const heartbeats = new Heartbeats(redis, config.redis.prefix, config.worker.heartbeatTtlSeconds);
-  registerQueueMetrics(metrics, [queue, webhookQueue], redis, heartbeats, models.list().map((m) => m.name));
+  registerQueueMetrics(metrics, [queue, webhookQueue, fetchQueue], redis, heartbeats, models.list().map((m) => m.name));
   const waiter = new JobWaiter(subscriber, jobs.channel);
   await waiter.start();
   // The same subscriber connection and channel as the waiter: still one subscription per process.
@@ -87,16 +75,20 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   const resultCache = config.resultCacheSeconds > 0
     ? { cache: new ResultCache(redis, config.redis.prefix, config.resultCacheSeconds), metrics, onSucceeded: (job: JobView, rid: string | null) => notifier.jobChanged(job, 'succeeded', rid) }
     : undefined;
+  const guard = { allowedHosts: config.outbound.allowedHosts };
+  const batchDeps = { batches, jobs, blobs, queue, fetchQueue, models, metrics, maxPixels: config.uploads.maxPixels, onBatchCompleted, resultCache };
   const ctx: ApiContext = {
     config, logger, redis, queue, jobs, blobs, models, metrics, heartbeats, waiter, events,
     apiKeys: new ApiKeyRegistry(config.auth.apiKeys, config.auth.apiKeysFile),
     submit: { jobs, blobs, queue, models, idempotency, metrics, maxPixels: config.uploads.maxPixels, admit, resultCache },
-    cancel: { jobs, blobs, queue, metrics, onCanceled: (job, requestId) => notifier.jobChanged(job, 'canceled', requestId), onBatchCompleted },
-    batch: { batches, jobs, blobs, queue, models, metrics, maxPixels: config.uploads.maxPixels, onBatchCompleted, resultCache },
+    cancel: { jobs, blobs, queue, fetchQueue, metrics, onCanceled: (job, requestId) => notifier.jobChanged(job, 'canceled', requestId), onBatchCompleted },
+    batch: batchDeps,
+    urls: { jobs, fetchQueue, models, idempotency, metrics, guard },
+    urlBatch: { ...batchDeps, fetchQueue, guard, maxLines: config.outbound.maxBatchLines },
     upload: uploadMiddleware(blobs, { maxBytes: config.uploads.maxBytes, maxFiles: 1, fileFields: ['image', 'file'] }),
     batchUpload: uploadMiddleware(blobs, { maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxBatchFiles, fileFields: ['images', 'image', 'file'] }),
     scopeOf: (req) => req.apiKeyName ?? 'public',
-    validateWebhookUrl: webhookUrlValidator({ allowedHosts: config.webhooks.allowedHosts }),
+    validateWebhookUrl: webhookUrlValidator(guard),
   };
   const stopSweep = startDeadlineSweep({
     jobs, queue, blobs, metrics, logger, onBatchCompleted,

@@ -45,6 +45,8 @@ export interface NewBatch {
   deadlineAt: number | null;
   /** False: the batch's items are never answered from the result cache (`cache=false`). */
   cache?: boolean;
+  /** 'urls': made from JSON lines (its results carry `custom_id`); absent: from uploads. */
+  source?: 'urls';
 }
 
 type ScriptFn = (...args: (string | number)[]) => Promise<string>;
@@ -91,6 +93,7 @@ export class BatchStore {
         id: b.id, status: 'open', model: b.model.name, model_version: b.model.version, top_k: b.topK, label_set: b.labelSet ?? '',
         created_at: b.createdAt, metadata: JSON.stringify(b.metadata), webhook_url: b.webhookUrl ?? '', deadline_at: b.deadlineAt ?? '',
         cache: b.cache === false ? 0 : 1,
+        ...(b.source ? { source: b.source } : {}),
         total: 0, started: 0, succeeded: 0, failed: 0, canceled: 0,
       })
       .expire(this.key(b.id), this.idleTtl)
@@ -132,6 +135,11 @@ export class BatchStore {
   /** Whether the batch's items may be answered from the result cache (batches made before it: yes). */
   async usesCache(batchId: string): Promise<boolean> {
     return (await this.redis.hget(this.key(batchId), 'cache')) !== '0';
+  }
+
+  /** Whether the batch was made from JSON lines of image URLs (its CSV results get a custom_id column). */
+  async fromUrls(batchId: string): Promise<boolean> {
+    return (await this.redis.hget(this.key(batchId), 'source')) === 'urls';
   }
 
   /** Item ids in append order, from index `start`, at most `count`. */

@@ -125,8 +125,23 @@ const schema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   /** Delays between attempts, e.g. `5s,5m,30m,2h`; attempts = entries + 1. Units: ms, s, m, h, d. */
   WEBHOOK_RETRY_SCHEDULE: listOf('5s,5m,30m,2h,5h,10h,14h,20h,24h', parseDuration, 'must be a comma list of durations like 300ms, 5s, 5m, 2h, 1d'),
-  /** Hosts or IPs exempt from the SSRF guard (internal receivers, tests). */
+  /**
+   * Hosts or IPs exempt from the SSRF guard, for webhooks and `image_url` fetches alike (internal receivers and
+   * image servers, tests). WEBHOOK_ALLOWED_HOSTS is its older name; both lists are joined.
+   */
+  OUTBOUND_ALLOWED_HOSTS: list,
+  /** Older name of OUTBOUND_ALLOWED_HOSTS, still read (joined with it). */
   WEBHOOK_ALLOWED_HOSTS: list,
+  /** Most ms an `image_url` fetch may take from connect to last byte; it fails `fetch_failed` after. */
+  IMAGE_FETCH_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** Most ms an `image_url` fetch may go without receiving a byte (a slow drip is cut after this). */
+  IMAGE_FETCH_IDLE_MS: z.coerce.number().int().positive().default(10_000),
+  /** `image_url` fetches one worker process runs at once (each holds up to MAX_UPLOAD_BYTES in memory). */
+  IMAGE_FETCH_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  /** Redirects an `image_url` fetch follows, each checked by the SSRF guard like the first URL; 0: none. */
+  IMAGE_FETCH_MAX_REDIRECTS: z.coerce.number().int().min(0).max(10).default(3),
+  /** Most lines of one JSON-lines batch (`POST /v1/batches` with application/x-ndjson). */
+  MAX_BATCH_URL_LINES: z.coerce.number().int().positive().default(1_000_000),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().positive().default(32),
   /** Bearer token for operator endpoints (`/admin/queues`, `/v1/webhooks/secret`); they are off without it. */
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -212,6 +227,8 @@ export interface Config {
   resultCacheSeconds: number;
   standaloneWorkers: number;
   webhooks: { secret?: string; timeoutMs: number; retrySchedule: number[]; allowedHosts: string[]; concurrency: number };
+  /** Outbound requests to client-given URLs: `allowedHosts` is the one allow-list (webhooks.allowedHosts is the same). */
+  outbound: { allowedHosts: string[]; fetchTimeoutMs: number; fetchIdleMs: number; fetchConcurrency: number; maxRedirects: number; maxBatchLines: number };
   adminToken?: string;
   auth: { apiKeys: string[]; apiKeysFile?: string; metricsToken?: string };
   rateLimit: { requests: number; windowSeconds: number };
@@ -258,6 +275,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET!, region: e.S3_REGION, prefix: e.S3_PREFIX, forcePathStyle: e.S3_FORCE_PATH_STYLE, timeoutMs: e.S3_TIMEOUT_MS }
     : undefined;
   const spec = redisSpec(e);
+  const allowedHosts = [...new Set([...e.OUTBOUND_ALLOWED_HOSTS, ...e.WEBHOOK_ALLOWED_HOSTS].map((h) => h.toLowerCase()))];
   const served = e.MODELS.length ? e.MODELS : [e.DEFAULT_MODEL];
   if (!served.includes(e.DEFAULT_MODEL)) served.unshift(e.DEFAULT_MODEL);
   const config: Config = {
@@ -297,8 +315,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       secret: e.WEBHOOK_SECRET,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
-      allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
+      allowedHosts,
       concurrency: e.WEBHOOK_CONCURRENCY,
+    },
+    outbound: {
+      allowedHosts, fetchTimeoutMs: e.IMAGE_FETCH_TIMEOUT_MS, fetchIdleMs: e.IMAGE_FETCH_IDLE_MS, fetchConcurrency: e.IMAGE_FETCH_CONCURRENCY,
+      maxRedirects: e.IMAGE_FETCH_MAX_REDIRECTS, maxBatchLines: e.MAX_BATCH_URL_LINES,
     },
     adminToken: e.ADMIN_TOKEN,
     auth: { apiKeys: e.API_KEYS, apiKeysFile: e.API_KEYS_FILE ? path.resolve(e.API_KEYS_FILE) : undefined, metricsToken: e.METRICS_TOKEN },

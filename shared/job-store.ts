@@ -52,6 +52,7 @@ export function jobRecordFields(job: NewJob): Record<string, string | number> {
     request_id: job.requestId ?? '',
     webhook: job.webhook ? JSON.stringify(job.webhook) : '',
     attempts: 0,
+    ...(job.customId ? { custom_id: job.customId } : {}),
   };
 }
 
@@ -228,5 +229,6 @@ function toView(h: Record<string, string>, deliveries: string[]): JobView {
     deadline_at: h.deadline_at ? new Date(Number(h.deadline_at)).toISOString() : null,
     attempts: Number(h.attempts ?? 0),
     webhook: webhook ? { ...webhook, deliveries: deliveries.map((d) => parse<WebhookDelivery>(d, {} as WebhookDelivery)) } : null,
+    ...(h.custom_id ? { custom_id: h.custom_id } : {}),
   };
 }

@@ -12,6 +12,8 @@ export interface JobInput {
   width: number;
   height: number;
   sha256: string;
+  /** The `image_url` the image was fetched from (the other fields are filled once it is fetched). */
+  url?: string;
 }
 
 export interface JobTimings {
@@ -62,6 +64,8 @@ export interface JobView {
   deadline_at: string | null;
   attempts: number;
   webhook: { url: string; events: string[]; deliveries: WebhookDelivery[] } | null;
+  /** The client's own id of a JSON-lines batch item, when it gave one. */
+  custom_id?: string;
 }
 
 /** What the API writes when it accepts a job. */
@@ -80,4 +84,6 @@ export interface NewJob {
   batchId: string | null;
   requestId: string | null;
   webhook: { url: string; events: string[] } | null;
+  /** A JSON-lines batch item's `custom_id`. */
+  customId?: string;
 }

@@ -1,5 +1,5 @@
 /** Queue names and job payloads: a closed set, payloads keyed by name. Payloads hold references, never bytes. */
-export const QUEUES = { inference: 'inference', webhooks: 'webhooks' } as const;
+export const QUEUES = { inference: 'inference', webhooks: 'webhooks', fetch: 'image-fetch' } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 /** What the API read from the image's header: the worker trusts it and does not read the header again. */

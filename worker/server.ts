@@ -23,6 +23,8 @@ import { startMetricsServer } from './metrics-server.js';
 import { createWebhookWorker } from './webhook-worker.js';
 import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
 import { webhookSecret } from '../shared/webhook-secret.js';
+import { createInferenceQueue } from '../shared/job-queues.js';
+import { createFetchConsumer } from './fetch-consumer.js';
 
 export interface RunningWorker {
   id: string;
@@ -115,6 +117,17 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   webhooks.on('error', (err) => log.warn({ err: err.message }, 'webhook worker error'));
   closers.add('webhook-worker', () => webhooks.close());
 
+  // The fetch stage of image_url jobs: its own consumer and concurrency, never an inference slot.
+  const inference = createInferenceQueue(config, redis);
+  closers.add('inference-queue', () => inference.close());
+  const fetcher = createFetchConsumer({
+    config, redis, jobs, blobs, metrics, logger: log.child({ component: 'fetch' }), inference,
+    onFailed: (job, requestId) => notifier.jobChanged(job, 'failed', requestId),
+    onBatchCompleted: (batchId) => notifier.batchEnded(batchId),
+  });
+  fetcher.on('error', (err) => log.warn({ err: err.message }, 'fetch worker error'));
+  closers.add('fetch-worker', () => fetcher.close());
+
   const beat = () => heartbeats.beat(id, models.names).catch(() => undefined);
   await beat();
   const timer = setInterval(beat, Math.max(1000, (config.worker.heartbeatTtlSeconds * 1000) / 3));
@@ -134,6 +147,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
 
   void worker.run();
   void webhooks.run();
+  void fetcher.run();
   log.info({ models: models.names, concurrency: config.worker.concurrency, batch: config.batch, metrics_port: http.port }, 'worker started');
   return { id, metricsPort: http.port, close: () => closers.closeAll(config.worker.shutdownTimeoutMs, log) };
 }

@@ -1,5 +1,8 @@
 import { Router, type Request } from 'express';
 import { parseJobFields } from '../job-fields.js';
+import { formFields } from '../json-fields.js';
+import { bodyLines } from '../ndjson-lines.js';
+import { createUrlBatch } from '../use-cases/url-batch.js';
 import { discardUploads, uploadedFiles } from '../middleware/upload.js';
 import { appendImages, cancelBatch, createBatch, getBatch, sealBatch } from '../use-cases/batches.js';
 import { streamResults } from '../batch-results.js';
@@ -18,18 +21,20 @@ function batchId(req: Request): string {
   return id;
 }
 
-/** JSON bodies carry numbers and objects; the form validator takes strings like multipart fields. */
-function formFields(req: Request): Record<string, unknown> {
-  if (!req.is('application/json')) return req.body ?? {};
-  return Object.fromEntries(
-    Object.entries((req.body ?? {}) as Record<string, unknown>).map(([k, v]) => [k, v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v)]),
-  );
-}
-
 export function batchesRouter(ctx: ApiContext): Router {
   const r = Router();
 
-  r.post('/v1/batches', admissionCheck(ctx), ctx.batchUpload, async (req, res) => {
+  r.post('/v1/batches', admissionCheck(ctx), async (req, res, next) => {
+    // JSON lines of image URLs: options in the query string, the body read line by line as it arrives.
+    if (!req.is('application/x-ndjson')) return next();
+    const fields = parseJobFields(req.query, req.get('cancel-after'));
+    if (fields.webhookUrl) await ctx.validateWebhookUrl(fields.webhookUrl);
+    const { batch, lines } = await createUrlBatch(ctx.urlBatch, fields, bodyLines(req), req.id);
+    res.setHeader('Location', `/v1/batches/${batch.id}`);
+    res.status(201).json({ ...batch, lines });
+  });
+
+  r.post('/v1/batches', ctx.batchUpload, async (req, res) => {
     const files = uploadedFiles(req);
     try {
       const fields = parseJobFields(formFields(req), req.get('cancel-after'));
@@ -89,7 +94,8 @@ export function batchesRouter(ctx: ApiContext): Router {
     const format = String(req.query.format ?? 'jsonl');
     if (format !== 'jsonl' && format !== 'csv') throw new AppError('invalid_field', 400, 'format: must be jsonl or csv');
     const batch = await getBatch(ctx.batch, id);
-    await streamResults(res, ctx.batch.batches, ctx.jobs, id, format, batch.label_set !== null);
+    const urls = await ctx.batch.batches.fromUrls(id);
+    await streamResults(res, ctx.batch.batches, ctx.jobs, id, format, { labelSet: batch.label_set !== null, urls });
   });
 
   r.get('/v1/batches/:id/jobs', async (req, res) => {

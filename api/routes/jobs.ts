@@ -1,5 +1,7 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { parseJobFields } from '../job-fields.js';
+import { formFields, imageUrlField } from '../json-fields.js';
+import { submitUrlJob } from '../use-cases/submit-url-job.js';
 import { discardUploads, uploadedFiles, type UploadedImage } from '../middleware/upload.js';
 import { submitJob } from '../use-cases/submit-job.js';
 import { cancelJob } from '../use-cases/cancel-job.js';
@@ -25,14 +27,21 @@ export function singleImage(req: Request): UploadedImage {
 export async function acceptImage(ctx: ApiContext, req: Request): Promise<{ job: JobView; created: boolean }> {
   const files = uploadedFiles(req);
   try {
-    const image = singleImage(req);
-    const fields = parseJobFields(req.body, req.get('cancel-after'));
+    const imageUrl = imageUrlField(req);
+    if (imageUrl !== undefined && files.length > 0) throw new AppError('invalid_field', 400, 'send either an image file or image_url, not both');
+    const image = imageUrl === undefined ? singleImage(req) : null;
+    const fields = parseJobFields(formFields(req), req.get('cancel-after'));
     const idempotencyKey = req.get('idempotency-key');
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
       throw new AppError('invalid_field', 400, 'Idempotency-Key must be 1 to 255 characters');
     }
     if (fields.webhookUrl) await ctx.validateWebhookUrl(fields.webhookUrl);
-    return await submitJob(ctx.submit, { image, fields, requestId: req.id, idempotencyKey, scope: ctx.scopeOf(req) });
+    const scope = ctx.scopeOf(req);
+    if (!image) {
+      if (typeof imageUrl !== 'string') throw new AppError('invalid_image_url', 400, 'image_url must be a string');
+      return await submitUrlJob(ctx.urls, { imageUrl, fields, requestId: req.id, idempotencyKey, scope });
+    }
+    return await submitJob(ctx.submit, { image, fields, requestId: req.id, idempotencyKey, scope });
   } finally {
     await discardUploads(files);
   }

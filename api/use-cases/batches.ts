@@ -17,6 +17,8 @@ export interface BatchDeps {
   jobs: JobStore;
   blobs: BlobStore;
   queue: Queue<InferencePayload>;
+  /** The fetch stage's queue, where the items of a JSON-lines batch wait for their image. */
+  fetchQueue?: Queue;
   models: ModelCatalog;
   metrics: Metrics;
   maxPixels: number;
@@ -117,12 +119,17 @@ export async function cancelBatch(deps: BatchDeps, id: string): Promise<BatchVie
     const views = await deps.jobs.getMany(ids);
     for (const job of views) {
       if (!job || job.status !== 'queued') continue;
-      // BullMQ refuses to remove a job a worker has locked: that one is running and will finish.
-      if ((await deps.queue.remove(job.id)) !== 1) continue;
+      // An item still waiting for its image_url never reached the inference queue: taken out of the fetch queue,
+      // it never runs (one being fetched finds itself canceled when the fetch ends).
+      const unfetched = job.input.url !== undefined && job.input.sha256 === '';
+      if (!(unfetched && deps.fetchQueue && (await deps.fetchQueue.remove(job.id)) === 1)) {
+        // BullMQ refuses to remove a job a worker has locked: that one is running and will finish.
+        if ((await deps.queue.remove(job.id)) !== 1 && !(unfetched && !(await deps.queue.getJob(job.id)))) continue;
+      }
       const c = await deps.jobs.cancel(job.id, id, now);
       if (!c.ok) continue;
       const stored = await deps.jobs.get(job.id);
-      if (stored) await deps.blobs.delete(stored.blobKey);
+      if (stored?.blobKey) await deps.blobs.delete(stored.blobKey);
       deps.metrics.jobsFinished.inc({ model: job.model.name, status: 'canceled' });
       if (c.batchCompleted) await deps.onBatchCompleted?.(id);
     }

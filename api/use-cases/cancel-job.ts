@@ -9,6 +9,8 @@ export interface CancelDeps {
   jobs: JobStore;
   blobs: BlobStore;
   queue: Queue;
+  /** The fetch stage's queue: an image_url job may still wait there. */
+  fetchQueue?: Queue;
   metrics: Metrics;
   /** Told about a job that was canceled (webhooks, batch counts). */
   onCanceled?: (job: JobView, requestId?: string) => Promise<void>;
@@ -34,13 +36,18 @@ export async function cancelJob(deps: CancelDeps, id: string, requestId?: string
     } catch {
       throw notCancelable('processing');
     }
+  } else {
+    // Waiting for its image_url to be fetched (or being fetched: the fetch stage then finds it canceled).
+    await deps.fetchQueue?.remove(id);
   }
   const r = await deps.jobs.cancel(id, stored.view.batch_id, new Date().toISOString());
   if (r.status === 'missing') throw notFound(`no job ${id}`);
   if (!r.ok) throw notCancelable(r.status);
-  await deps.blobs.delete(stored.blobKey);
+  // The record read after the cancel: a fetched image_url job may have got its blob since `stored` was read.
+  const ended = (await deps.jobs.get(id))!;
+  if (ended.blobKey) await deps.blobs.delete(ended.blobKey);
   deps.metrics.jobsFinished.inc({ model: stored.view.model.name, status: 'canceled' });
-  const after = (await deps.jobs.get(id))!.view;
+  const after = ended.view;
   await deps.onCanceled?.(after, requestId);
   if (r.batchCompleted && after.batch_id) await deps.onBatchCompleted?.(after.batch_id);
   return after;

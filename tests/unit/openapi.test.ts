@@ -204,7 +204,10 @@ describe('OpenAPI document: structure', () => {
     const op = (paths['/v1/jobs'] as Obj).post as Obj;
     const form = (((op.requestBody as Obj).content as Obj)['multipart/form-data'] as Obj).schema as Obj;
     const props = form.properties as Record<string, Obj>;
-    expect(form.required).toEqual(['image']);
+    expect(form.anyOf).toEqual([{ required: ['image'] }, { required: ['file'] }, { required: ['image_url'] }]);
+    expect(props.image_url).toMatchObject({ type: 'string', format: 'uri' });
+    const body = (((op.requestBody as Obj).content as Obj)['application/json'] as Obj).schema as Obj;
+    expect(body.required).toEqual(['image_url']);
     expect(props.image).toMatchObject({ type: 'string', format: 'binary' });
     expect(props.file).toMatchObject({ type: 'string', format: 'binary' });
     expect(props.top_k).toMatchObject({ minimum: 1, maximum: 20 });
@@ -222,9 +225,11 @@ describe('OpenAPI document: structure', () => {
     const jobKeys: Record<keyof JobView, true> = {
       id: true, status: true, model: true, created_at: true, started_at: true, completed_at: true, input: true, top_k: true,
       label_set: true, result: true, error: true, timings: true, queue_position: true, batch_id: true, metadata: true, priority: true, deadline_at: true,
-      attempts: true, webhook: true,
+      attempts: true, webhook: true, custom_id: true,
     };
-    const inputKeys: Record<keyof JobInput, true> = { filename: true, content_type: true, bytes: true, width: true, height: true, sha256: true };
+    const inputKeys: Record<keyof JobInput, true> = { filename: true, content_type: true, bytes: true, width: true, height: true, sha256: true, url: true };
+    // Present only when they apply (a JSON-lines item's id, an image_url job's URL): documented, not required.
+    const optional = new Set(['custom_id', 'url']);
     const timingKeys: Record<keyof JobTimings, true> = { queue_ms: true, preprocess_ms: true, inference_ms: true, total_ms: true, batch_size: true };
     const deliveryKeys: Record<keyof WebhookDelivery, true> = {
       attempt: true, at: true, event: true, webhook_id: true, status_code: true, error: true, outcome: true, duration_ms: true,
@@ -235,7 +240,7 @@ describe('OpenAPI document: structure', () => {
     for (const [name, keys] of cases) {
       const s = schemas[name]!;
       expect(Object.keys(s.properties as Obj).sort(), name).toEqual(Object.keys(keys).sort());
-      expect([...(s.required as string[])].sort(), `${name} required`).toEqual(Object.keys(keys).sort());
+      expect([...(s.required as string[])].sort(), `${name} required`).toEqual(Object.keys(keys).filter((k) => !optional.has(k)).sort());
     }
     const job = schemas.Job!.properties as Record<string, Obj>;
     expect(deref(job.status).enum).toEqual(['queued', 'processing', 'succeeded', 'failed', 'canceled']);
@@ -310,7 +315,7 @@ describe('OpenAPI document: matches the registered routes', () => {
       ].sort(),
     );
     const create = (paths['/v1/batches'] as Obj).post as Obj;
-    expect(Object.keys(((create.requestBody as Obj).content as Obj)).sort()).toEqual(['application/json', 'multipart/form-data']);
+    expect(Object.keys(((create.requestBody as Obj).content as Obj)).sort()).toEqual(['application/json', 'application/x-ndjson', 'multipart/form-data']);
   });
 });
 

@@ -1,0 +1,107 @@
+import type { Queue } from 'bullmq';
+import { AppError, notFound } from '../../shared/errors.js';
+import { newBatchId, newJobId } from '../../shared/ids.js';
+import type { BatchView } from '../../shared/batch-store.js';
+import type { GuardOptions } from '../../shared/ssrf-guard.js';
+import { fetchPriority, type FetchPayload } from '../../shared/job-queues.js';
+import type { NewJob } from '../../shared/job-types.js';
+import type { JobFields } from '../job-fields.js';
+import { parseUrlLine, type RefusedLine, type UrlItem } from '../url-batch-line.js';
+import { cancelBatch, getBatch, sealBatch, type BatchDeps } from './batches.js';
+import { fetchPayload, modelOf, pendingInput } from './submit-url-job.js';
+
+export interface UrlBatchDeps extends BatchDeps {
+  fetchQueue: Queue<FetchPayload>;
+  guard: GuardOptions;
+  /** Most lines one body may have (MAX_BATCH_URL_LINES). */
+  maxLines: number;
+}
+
+/** What became of the lines of a JSON-lines body (`lines` in the answer). */
+export interface LineReport {
+  accepted: number;
+  refused: number;
+  /** The first REPORTED_REFUSALS refused lines; `refused` counts them all. */
+  refused_lines: RefusedLine[];
+}
+
+/** Items appended per step: each step is one all-or-none append script and one bulk add to the fetch queue. */
+export const CHUNK = 500;
+/** Refusals listed in the answer: the count is exact, the list is bounded so a bad file cannot bloat it. */
+export const REPORTED_REFUSALS = 1000;
+
+/**
+ * Creates a batch from JSON lines as they arrive: each line is checked (JSON, fields, the SSRF guard's static
+ * check), the good ones are appended CHUNK at a time and queued for fetching, the bad ones are reported by line
+ * number; the batch is sealed at the end of the body. If the body breaks off or is refused midway, the batch is
+ * canceled: its items were not all received, and the client got no id to follow it by.
+ */
+export async function createUrlBatch(
+  deps: UrlBatchDeps, fields: JobFields, lines: AsyncIterable<string>, requestId: string,
+): Promise<{ batch: BatchView; lines: LineReport }> {
+  const spec = modelOf(deps.models, fields);
+  const id = newBatchId();
+  const deadlineAt = fields.deadlineMs === null ? null : Date.now() + fields.deadlineMs;
+  await deps.batches.create({
+    id, model: { name: spec.name, version: spec.version }, topK: fields.topK, labelSet: fields.labelSet, createdAt: new Date().toISOString(),
+    metadata: fields.metadata, webhookUrl: fields.webhookUrl, cache: fields.cache, deadlineAt, source: 'urls',
+  });
+  const report: LineReport = { accepted: 0, refused: 0, refused_lines: [] };
+  const template = (item: UrlItem): NewJob => ({
+    id: newJobId(), model: { name: spec.name, version: spec.version }, createdAt: new Date().toISOString(), input: pendingInput(item.imageUrl),
+    topK: fields.topK, labelSet: fields.labelSet, blobKey: '', metadata: item.metadata, priority: null, deadlineAt, batchId: id,
+    requestId, webhook: null, ...(item.customId ? { customId: item.customId } : {}),
+  });
+  let pending: NewJob[] = [];
+  let lineNo = 0;
+  try {
+    for await (const text of lines) {
+      lineNo++;
+      if (lineNo > deps.maxLines) throw new AppError('too_many_lines', 413, `a batch takes at most ${deps.maxLines} lines`);
+      if (text.trim() === '') continue;
+      const item = parseUrlLine(text, deps.guard);
+      if ('code' in item) {
+        report.refused++;
+        if (report.refused_lines.length < REPORTED_REFUSALS) report.refused_lines.push({ line: lineNo, ...item });
+        continue;
+      }
+      pending.push(template(item));
+      if (pending.length === CHUNK) {
+        await appendChunk(deps, id, pending, fields.cache);
+        report.accepted += pending.length;
+        pending = [];
+      }
+    }
+    if (pending.length > 0) await appendChunk(deps, id, pending, fields.cache);
+    report.accepted += pending.length;
+  } catch (err) {
+    await cancelBatch(deps, id).catch(() => undefined);
+    throw err;
+  }
+  await sealBatch(deps, id);
+  return { batch: await getBatch(deps, id), lines: report };
+}
+
+/** One chunk: recorded in the batch all or none, then queued for fetching in one bulk add. */
+async function appendChunk(deps: UrlBatchDeps, batchId: string, jobs: NewJob[], cache: boolean): Promise<void> {
+  const r = await deps.batches.append(batchId, jobs);
+  if (r === 'missing') throw notFound(`no batch ${batchId}`);
+  if (r !== 'ok') throw new AppError('batch_not_open', 409, `the batch is ${r}; it takes no more images`);
+  const priority = fetchPriority(true);
+  try {
+    await deps.fetchQueue.addBulk(
+      jobs.map((j) => ({ name: 'fetch', data: fetchPayload(j, j.input.url!, cache), opts: { jobId: j.id, priority } })),
+    );
+  } catch (err) {
+    // Recorded but not queued: end them failed so the counts stay true and the batch can still complete.
+    const at = new Date().toISOString();
+    for (const j of jobs) {
+      const done = await deps.jobs
+        .finish(j.id, batchId, { kind: 'failed', error: { code: 'enqueue_failed', message: 'the queue refused the item' } }, at)
+        .catch(() => null);
+      if (done?.batchCompleted) await deps.onBatchCompleted?.(batchId);
+    }
+    throw err;
+  }
+  deps.metrics.jobsSubmitted.inc({ model: jobs[0]!.model.name }, jobs.length);
+}
