@@ -7,6 +7,7 @@
  * was canceled); 2 the run finished but some items failed (batch items, submitted jobs, eval images); 64 usage
  * error; 130 interrupted (Ctrl-C; a batch can be resumed by running the same command again).
  */
+import { cmdBatchUrls } from './batch-urls.js';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -154,12 +155,14 @@ const COMMANDS: Record<string, CommandSpec> = {
       resume: { type: 'boolean', help: 'continue the batch of the state file (an error when it does not match)' },
       fresh: { type: 'boolean', help: 'ignore any state file and start a new batch' },
       timeout: { type: 'string', arg: 'SECONDS', help: 'give up waiting for processing after this long (default: no limit)' },
+      urls: { type: 'string', arg: 'FILE', help: 'image URLs instead of files: FILE.jsonl ({"image_url","custom_id","metadata"} lines) or a list, one URL a line' },
     },
-    positionals: { min: 1, max: Infinity, missing: 'name at least one image file or folder' },
+    positionals: { min: 0, max: Infinity, missing: 'name at least one image file or folder' },
     examples: [
       'inferq batch ../shared/eval/imagenet-sample --out r.jsonl',
       'inferq batch photos/ more/ --out results.csv --concurrency 8 --chunk 100',
       'inferq batch photos/ --out r.jsonl --resume',
+      'inferq batch --urls list.jsonl --out r.csv',
     ],
   },
   eval: {
@@ -1141,6 +1144,11 @@ class Interrupted extends Error {
 }
 
 async function cmdBatch(ctx: Ctx, values: OptionValues, inputs: string[]): Promise<number> {
+  if (values.urls !== undefined) {
+    if (inputs.length > 0) throw new UsageError('--urls takes the images from its file: name no image files or folders with it', 'batch');
+    return cmdBatchUrls(ctx, values);
+  }
+  if (inputs.length === 0) throw new UsageError('name at least one image file or folder (or --urls FILE)', 'batch');
   const outArg = str(values, 'out');
   const format = resultsFormat(str(values, 'format'), outArg);
   const concurrency = intOption(values, 'concurrency', { min: 1, max: 64, def: 4 })!;

@@ -27,6 +27,7 @@ import {
   type PredictResult,
   type Ready,
   type ResultsFormat,
+  type UrlBatchItem,
   type WebhookEvent,
   type WebhookSecret,
 } from './types.js';
@@ -117,6 +118,18 @@ export interface CreateBatchOptions extends CallOptions {
   /** Given: the batch is created with these images and sealed at once (multipart). Absent: an open batch (JSON). */
   images?: ImageInput[];
   idempotencyKey?: string;
+}
+
+/** The batch options of `createUrlBatch` (sent as query parameters; the body is the lines). */
+export interface CreateUrlBatchOptions extends CallOptions {
+  model?: string;
+  topK?: number;
+  labelSet?: string;
+  cache?: boolean;
+  webhookUrl?: string;
+  metadata?: Record<string, unknown>;
+  /** 1..604800: items not started this long after creation fail with `deadline_exceeded`. */
+  deadlineSeconds?: number;
 }
 
 export interface AddImagesOptions extends CallOptions {
@@ -283,6 +296,31 @@ export class InferqClient {
     });
   }
 
+  /**
+   * `POST /v1/jobs` with a JSON body: the server fetches the image from `imageUrl` (through its SSRF guard) and
+   * answers `202` with the job queued at once; a URL it refuses is `400 invalid_image_url`, a fetch that fails
+   * ends the job `failed` with `fetch_failed`.
+   */
+  submitJobFromUrl(imageUrl: string, opts: SubmitOptions = {}): Promise<Job> {
+    const json: Record<string, unknown> = { image_url: imageUrl };
+    if (opts.model !== undefined) json.model = opts.model;
+    if (opts.topK !== undefined) json.top_k = opts.topK;
+    if (opts.labelSet !== undefined) json.label_set = opts.labelSet;
+    if (opts.cache === false) json.cache = false;
+    if (opts.metadata !== undefined) json.metadata = typeof opts.metadata === 'string' ? JSON.parse(opts.metadata) : opts.metadata;
+    if (opts.webhookUrl !== undefined) json.webhook_url = opts.webhookUrl;
+    if (opts.webhookEvents !== undefined) json.webhook_events = Array.isArray(opts.webhookEvents) ? opts.webhookEvents.join(',') : opts.webhookEvents;
+    if (opts.priority !== undefined) json.priority = opts.priority;
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey;
+    const prefer = waitHeader(opts.wait);
+    if (prefer) headers.Prefer = prefer;
+    const waitMs = typeof opts.wait === 'number' ? opts.wait * 1000 : opts.wait ? 60_000 : 0;
+    return this.json<Job>('POST', '/v1/jobs', {
+      ...opts, body: JSON.stringify(json), headers, retry: Boolean(opts.idempotencyKey), timeoutMs: Math.max(this.timeoutMs, waitMs + 15_000),
+    });
+  }
+
   /** `GET /v1/jobs/{id}`. */
   getJob(id: string, opts: CallOptions = {}): Promise<Job> {
     return this.json<Job>('GET', `/v1/jobs/${enc(id)}`, { ...opts, retry: true });
@@ -411,6 +449,24 @@ export class InferqClient {
       headers['Content-Type'] = 'application/json';
     }
     return this.json<Batch>('POST', '/v1/batches', { ...opts, body, headers, retry: Boolean(opts.idempotencyKey) });
+  }
+
+  /**
+   * `POST /v1/batches` with JSON lines (`application/x-ndjson`): a batch of image URLs, created and sealed in one
+   * request. `lines` is the items, or JSON-lines text or a Blob of it (e.g. `fs.openAsBlob(file)`, read from disk
+   * as it is sent). The answer's `lines` reports the lines the server refused (number and reason). Not retried:
+   * a retry would make a second batch.
+   */
+  createUrlBatch(lines: Iterable<UrlBatchItem> | string | Blob, opts: CreateUrlBatchOptions = {}): Promise<Batch> {
+    const body = typeof lines === 'string' || lines instanceof Blob ? lines : Array.from(lines, (l) => JSON.stringify(l) + '\n').join('');
+    const query: Query = {
+      model: opts.model, top_k: opts.topK, label_set: opts.labelSet, cache: opts.cache === false ? 'false' : undefined,
+      webhook_url: opts.webhookUrl, deadline_seconds: opts.deadlineSeconds, metadata: opts.metadata ? JSON.stringify(opts.metadata) : undefined,
+    };
+    // The server appends as it reads: a 100,000-line body takes a while, so the call may take minutes.
+    return this.json<Batch>('POST', '/v1/batches', {
+      ...opts, query, body, headers: { 'Content-Type': 'application/x-ndjson' }, retry: false, timeoutMs: Math.max(this.timeoutMs, 30 * 60_000),
+    });
   }
 
   /** `POST /v1/batches/{id}/images`: appends images to an open batch (`409 batch_not_open` otherwise). */

@@ -32,11 +32,14 @@ export interface Timings {
 
 export interface JobInput {
   filename: string | null;
-  content_type: 'image/jpeg' | 'image/png' | 'image/webp';
+  /** Empty (with bytes, width, height 0 and sha256 '') while an `image_url` job waits for its fetch. */
+  content_type: 'image/jpeg' | 'image/png' | 'image/webp' | '';
   bytes: number;
   width: number;
   height: number;
   sha256: string;
+  /** The `image_url` the image is fetched from. */
+  url?: string;
 }
 
 export interface JobError {
@@ -92,6 +95,8 @@ export interface Job {
   deadline_at: string | null;
   attempts: number;
   webhook: JobWebhook | null;
+  /** A JSON-lines batch item's `custom_id`, when it had one. */
+  custom_id?: string;
 }
 
 /** `POST /predict`. */
@@ -182,6 +187,23 @@ export interface Batch {
   metadata: Record<string, unknown>;
   /** Items not started by then fail with `deadline_exceeded`; null without a deadline. */
   deadline_at: string | null;
+  /** Only in the answer to `createUrlBatch`: what became of the lines sent. */
+  lines?: UrlBatchReport;
+}
+
+/** One item of a JSON-lines batch (`createUrlBatch`). */
+export interface UrlBatchItem {
+  image_url: string;
+  /** Echoed back on the item's job and result line. */
+  custom_id?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** The lines of a JSON-lines batch: how many were taken, and the first 1,000 refused with their reason. */
+export interface UrlBatchReport {
+  accepted: number;
+  refused: number;
+  refused_lines: { line: number; code: string; message: string }[];
 }
 
 /** One line of `GET /v1/batches/{id}/results?format=jsonl`. */
@@ -194,6 +216,9 @@ export interface BatchResult {
   predictions: Prediction[];
   label_set?: LabelSetResult;
   error_code: string | null;
+  /** Items of a JSON-lines batch: the URL the image came from, and the line's `custom_id`. */
+  image_url?: string;
+  custom_id?: string;
 }
 
 export interface BatchJobsPage {
