@@ -22,6 +22,7 @@ import { ApiKeyRegistry } from './auth/api-keys.js';
 import { Admission } from './backpressure.js';
 import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
 import type { ApiContext } from './context.js';
+import { listen } from '../shared/listen.js';
 
 export interface RunningApi {
   url: string;
@@ -88,7 +89,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   // Uploads of 10 MiB over slow links are fine; a client that sends nothing for this long is not.
   server.requestTimeout = 120_000;
   server.headersTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(config.http.port, config.http.host, resolve));
+  await listen(server, config.http.port, config.http.host, 'PORT');
   closers.add('http', () => new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

@@ -35,6 +35,10 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   const log = logger.child({ worker_id: id });
   const closers = new Closers();
   const metrics = createMetrics('worker');
+  // First, before the models load: a taken port fails the start at once, with a message naming it.
+  let served: string[] = [];
+  const http = await startMetricsServer(metrics.registry, config.worker.metricsPort, config.http.host, () => ({ worker_id: id, models: served }));
+  closers.add('metrics-server', () => http.close());
 
   const catalog = ModelCatalog.fromConfig(config);
   await ensureModelFiles({
@@ -55,6 +59,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
     },
   });
   closers.add('models', () => models.release());
+  served = models.names;
   let closing = false;
 
   const redis = createRedis(config.redis.url, 'worker', log);
@@ -109,7 +114,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   webhooks.on('error', (err) => log.warn({ err: err.message }, 'webhook worker error'));
   closers.add('webhook-worker', () => webhooks.close());
 
-  const beat = () => heartbeats.beat(id, models.names).catch(() => undefined);
+  const beat = () => heartbeats.beat(id, models.names, { metrics_port: http.port }).catch(() => undefined);
   await beat();
   const timer = setInterval(beat, Math.max(1000, (config.worker.heartbeatTtlSeconds * 1000) / 3));
   closers.add('heartbeat', async () => {
@@ -122,9 +127,6 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   }, 10 * 60_000);
   sweep.unref();
   closers.add('sweep', () => clearInterval(sweep));
-
-  const http = await startMetricsServer(metrics.registry, config.worker.metricsPort, config.http.host, () => ({ worker_id: id, models: models.names }));
-  closers.add('metrics-server', () => http.close());
 
   void worker.run();
   void webhooks.run();

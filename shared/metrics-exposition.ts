@@ -1,0 +1,44 @@
+import Negotiator from 'negotiator';
+import client, { type Registry } from 'prom-client';
+
+const TEXT = client.Registry.PROMETHEUS_CONTENT_TYPE;
+const OPENMETRICS = client.Registry.OPENMETRICS_CONTENT_TYPE;
+
+// One scrape at a time per process: the registry switches format for an OpenMetrics scrape, and prom-client's
+// OpenMetrics writer renames counters in place while it runs (strips `_total`, prometheus/client_js#829), so a
+// text scrape interleaved with it would print wrong names.
+let lock: Promise<unknown> = Promise.resolve();
+
+/**
+ * `/metrics` for an `Accept` header: OpenMetrics 1.0 when the scraper prefers it (Prometheus does), the
+ * Prometheus text format 0.0.4 otherwise (curl, older scrapers).
+ */
+export interface Exposition {
+  contentType: string;
+  body: string;
+}
+
+export function writeMetrics(registry: Registry, accept: string | undefined): Promise<Exposition> {
+  const wanted = new Negotiator({ headers: { accept: accept || '*/*' } }).mediaType(['text/plain', 'application/openmetrics-text']);
+  const run = lock.then((): Promise<Exposition> => (wanted === 'application/openmetrics-text' ? openMetrics(registry) : textFormat(registry)));
+  lock = run.catch(() => undefined);
+  return run;
+}
+
+async function textFormat(registry: Registry) {
+  return { contentType: TEXT, body: await registry.metrics() };
+}
+
+async function openMetrics(registry: Registry) {
+  const metrics = registry.getMetricsAsArray() as unknown as { name: string }[];
+  const names = metrics.map((m) => m.name);
+  // prom-client types a registry by its format; this one is switched for the length of one scrape.
+  const switchable = registry as unknown as Registry<typeof OPENMETRICS | typeof TEXT>;
+  switchable.setContentType(OPENMETRICS);
+  try {
+    return { contentType: OPENMETRICS, body: await registry.metrics() };
+  } finally {
+    switchable.setContentType(TEXT);
+    metrics.forEach((m, i) => (m.name = names[i]!));
+  }
+}
