@@ -19,8 +19,10 @@ export interface Exposition {
 }
 
 export function writeMetrics(registry: Registry, accept: string | undefined): Promise<Exposition> {
-  const wanted = new Negotiator({ headers: { accept: accept || '*/*' } }).mediaType(['text/plain', 'application/openmetrics-text']);
-  const run = lock.then((): Promise<Exposition> => (wanted === 'application/openmetrics-text' ? openMetrics(registry) : textFormat(registry)));
+  // With their versions: an Accept entry with parameters only matches an offer with the same ones.
+  const offers = ['text/plain; version=0.0.4', 'application/openmetrics-text; version=1.0.0'];
+  const wanted = new Negotiator({ headers: { accept: accept || '*/*' } }).mediaType(offers);
+  const run = lock.then((): Promise<Exposition> => (wanted === offers[1] ? openMetrics(registry) : textFormat(registry)));
   lock = run.catch(() => undefined);
   return run;
 }

@@ -33,7 +33,7 @@ const INFERQ_METRICS = {
   ],
 };
 
-/** prom-client's collectDefaultMetrics() names (v15), plus Prometheus's own `up`. */
+/** prom-client's collectDefaultMetrics() names (v15) less the `_total` gauges shared/metrics.ts drops, plus `up`. */
 const DEFAULT_METRICS = [
   'up',
   'process_cpu_user_seconds_total',
@@ -54,11 +54,8 @@ const DEFAULT_METRICS = [
   'nodejs_eventloop_lag_p90_seconds',
   'nodejs_eventloop_lag_p99_seconds',
   'nodejs_active_resources',
-  'nodejs_active_resources_total',
   'nodejs_active_handles',
-  'nodejs_active_handles_total',
   'nodejs_active_requests',
-  'nodejs_active_requests_total',
   'nodejs_heap_size_total_bytes',
   'nodejs_heap_size_used_bytes',
   'nodejs_external_memory_bytes',
