@@ -87,7 +87,9 @@ export function createProcessor(deps: ProcessDeps) {
         total_ms: round(totalMs),
         batch_size: out.batchSize,
       };
+      const storing = performance.now();
       const done = await deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, timings }, new Date().toISOString());
+      deps.metrics.resultWrite.observe({ model }, since(storing) / 1000);
       if (done.ok) {
         deps.metrics.jobsFinished.inc({ model, status: 'succeeded' });
         deps.metrics.endToEnd.observe({ model }, totalMs / 1000);
@@ -95,11 +97,12 @@ export function createProcessor(deps: ProcessDeps) {
         await notify(deps, job, 'succeeded');
         if (done.batchCompleted && batchId) await deps.onBatchCompleted?.(batchId);
       }
-      log.debug({ timings }, 'job succeeded');
+      // The job's access line: one per finished job (failures log theirs in failJob).
+      if (done.ok) log.info({ status: 'succeeded', ...timings, store_ms: round(since(storing)), batch_id: batchId }, 'job finished');
       return { stored: true };
     } catch (err) {
       if (err instanceof InvalidImageError) {
-        log.info({ code: err.code, detail: err.message }, 'job failed: the image cannot be decoded');
+        log.debug({ code: err.code, detail: err.message }, 'job failed: the image cannot be decoded');
         await failJob(deps, job, { code: err.code, message: err.message });
         throw new UnrecoverableError(err.message);
       }
@@ -159,6 +162,7 @@ export async function failJob(deps: ProcessDeps, job: Job<InferencePayload>, err
   const { jobId, model, blobKey, batchId } = job.data;
   const done = await deps.jobs.finish(jobId, batchId, { kind: 'failed', error }, new Date().toISOString());
   if (done.ok) {
+    deps.logger.info({ job_id: jobId, request_id: job.data.requestId, model, batch_id: batchId, status: 'failed', code: error.code, attempts: job.attemptsStarted }, 'job finished');
     deps.metrics.jobsFinished.inc({ model, status: 'failed' });
     deps.metrics.jobFailures.inc({ model, code: error.code });
     await deps.blobs.delete(blobKey);

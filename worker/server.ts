@@ -37,7 +37,8 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   const metrics = createMetrics('worker');
   // First, before the models load: a taken port fails the start at once, with a message naming it.
   let served: string[] = [];
-  const http = await startMetricsServer(metrics.registry, config.worker.metricsPort, config.http.host, () => ({ worker_id: id, models: served }));
+  let status: 'starting' | 'ok' = 'starting';
+  const http = await startMetricsServer(metrics.registry, config.worker.metricsPort, config.http.host, () => ({ status, worker_id: id, models: served }));
   closers.add('metrics-server', () => http.close());
 
   const catalog = ModelCatalog.fromConfig(config);
@@ -53,6 +54,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
     threads: config.worker.inferenceThreads,
     batch: config.batch,
     onFlush: (model, e) => {
+      log.info({ model, batch_size: e.size, reason: e.reason, inference_ms: Math.round(e.durationMs * 10) / 10 }, 'batch run');
       metrics.batchFlushes.inc({ model, reason: e.reason });
       metrics.batchSize.observe({ model }, e.size);
       metrics.batchInference.observe({ model }, e.durationMs / 1000);
@@ -130,6 +132,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
 
   void worker.run();
   void webhooks.run();
+  status = 'ok';
   log.info({ models: models.names, concurrency: config.worker.concurrency, batch: config.batch, metrics_port: http.port }, 'worker started');
   return { id, metricsPort: http.port, close: () => closers.closeAll(config.worker.shutdownTimeoutMs, log) };
 }
