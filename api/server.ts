@@ -1,4 +1,3 @@
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import type { Config } from '../shared/config.js';
@@ -18,6 +17,7 @@ import { uploadMiddleware } from './middleware/upload.js';
 import { registerQueueMetrics } from './queue-metrics.js';
 import { webhookUrlValidator } from './webhook-url.js';
 import { createApp } from './app.js';
+import { createHttpServer } from './http-server.js';
 import { ApiKeyRegistry } from './auth/api-keys.js';
 import { Admission } from './backpressure.js';
 import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
@@ -85,10 +85,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     scopeOf: (req) => req.apiKeyName ?? 'public',
     validateWebhookUrl: webhookUrlValidator({ allowedHosts: config.webhooks.allowedHosts }),
   };
-  const server = http.createServer(createApp(ctx));
-  // Uploads of 10 MiB over slow links are fine; a client that sends nothing for this long is not.
-  server.requestTimeout = 120_000;
-  server.headersTimeout = 30_000;
+  const server = createHttpServer(createApp(ctx), logger);
   await listen(server, config.http.port, config.http.host, 'PORT');
   closers.add('http', () => new Promise<void>((resolve) => {
     server.close(() => resolve());

@@ -8,7 +8,7 @@ import { loadLabels } from '../../worker/model-labels.js';
 import { findModel, loadManifest, type Layout, type ModelManifest, type ModelSpec } from '../../shared/model-manifest.js';
 
 const repoManifest = fileURLToPath(new URL('../../models/manifest.json', import.meta.url));
-const sharedModels = fileURLToPath(new URL('../../../shared/models', import.meta.url));
+const sharedModels = process.env.MODEL_MIRROR ?? fileURLToPath(new URL('../../../shared/models', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'inferq-manifest-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -34,8 +34,10 @@ describe('loadManifest', () => {
     expect(findModel(manifest, 'resnet9000')).toBeUndefined();
   });
 
-  // Needs the shared model directory beside the repo; it is read in place, never copied.
-  it.runIf(existsSync(sharedModels))('has the sha256 of every shared model and labels file', async () => {
+  // Needs the shared model directory beside the repo (MODEL_MIRROR, as every developer and CI have it); it is read
+  // in place, never copied. Without it this fails rather than skips: the e2e tests need it too.
+  it('has the sha256 of every shared model and labels file', async () => {
+    expect(existsSync(sharedModels), `the shared models folder ${sharedModels}`).toBe(true);
     for (const spec of loadManifest(repoManifest).models) {
       for (const ref of [spec.model, spec.labels]) {
         const actual = createHash('sha256').update(readFileSync(join(sharedModels, ref.file))).digest('hex');
