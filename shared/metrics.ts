@@ -28,6 +28,10 @@ export function createMetrics(role: 'api' | 'worker') {
     batchInference: new client.Histogram({ name: 'inferq_batch_inference_seconds', help: 'One model run over a batch', labelNames: ['model'], buckets: FAST, registers: r }),
     batchSize: new client.Histogram({ name: 'inferq_batch_size', help: 'Images per model run', labelNames: ['model'], buckets: [1, 2, 4, 8, 16, 32, 64], registers: r }),
     batchFlushes: new client.Counter({ name: 'inferq_batch_flushes_total', help: 'Batches run, by why they were flushed', labelNames: ['model', 'reason'], registers: r }),
+    // Per tenant (API key name, or `public`): bounded by the configured keys. The histogram's _count is the
+    // tenant's jobs started, so started / submitted tells a starving tenant.
+    tenantSubmitted: new client.Counter({ name: 'inferq_tenant_jobs_submitted_total', help: 'Jobs accepted by the API, by API key name', labelNames: ['tenant'], registers: r }),
+    tenantQueueWait: new client.Histogram({ name: 'inferq_tenant_queue_wait_seconds', help: 'Time from submit until a worker started the job, by API key name', labelNames: ['tenant'], buckets: SLOW, registers: r }),
     resultWrite: new client.Histogram({ name: 'inferq_result_write_seconds', help: 'Storing one result in the job record', labelNames: ['model'], buckets: FAST, registers: r }),
     endToEnd: new client.Histogram({ name: 'inferq_job_end_to_end_seconds', help: 'Time from submit until the result was stored', labelNames: ['model'], buckets: SLOW, registers: r }),
     httpDuration: new client.Histogram({ name: 'inferq_http_request_duration_seconds', help: 'HTTP requests by route template', labelNames: ['method', 'route', 'status_code'], buckets: SLOW, registers: r }),

@@ -8,6 +8,8 @@ export interface InferencePayload {
   blobKey: string;
   topK: number;
   requestId?: string;
+  /** Who submitted it: the API key's name, or `public` without auth (a bounded metrics label). */
+  tenant?: string;
   batchId?: string;
   /** Set when the job has a webhook, so workers read the job record back only for those. */
   webhook?: boolean;

@@ -68,6 +68,7 @@ export function createProcessor(deps: ProcessDeps) {
     if (mark.status === 'first') await notify(deps, job, 'processing');
     const queueMs = Math.max(0, startedAt.getTime() - job.timestamp);
     deps.metrics.queueWait.observe({ model }, queueMs / 1000);
+    deps.metrics.tenantQueueWait.observe({ tenant: job.data.tenant ?? 'public' }, queueMs / 1000);
 
     try {
       const bytes = await deps.blobs.read(blobKey).catch((err: NodeJS.ErrnoException) => {

@@ -17,6 +17,8 @@ export interface BatchTemplate {
   id: string;
   spec: ModelSpec;
   topK: number;
+  /** The appender's API key name (or `public`), carried in each job for the per-tenant metrics. */
+  tenant?: string;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function prepareItems(
       input: { filename: f.filename, content_type: h.contentType, bytes: f.bytes, width: h.width, height: h.height, sha256: f.sha256 },
       metadata: {}, priority: null, batchId: batch.id, requestId, webhook: null,
     });
-    payloads.push({ jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, batchId: batch.id });
+    payloads.push({ jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, tenant: batch.tenant, batchId: batch.id });
   }
   return { jobs, payloads };
 }

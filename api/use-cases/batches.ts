@@ -31,7 +31,7 @@ async function mustGet(deps: BatchDeps, id: string): Promise<BatchView> {
 }
 
 /** Opens a batch; with files, appends them and seals it at once. */
-export async function createBatch(deps: BatchDeps, fields: JobFields, files: UploadedImage[], requestId: string): Promise<BatchView> {
+export async function createBatch(deps: BatchDeps, fields: JobFields, files: UploadedImage[], requestId: string, tenant = 'public'): Promise<BatchView> {
   const spec = deps.models.get(fields.model ?? deps.models.defaultName);
   if (!spec) throw new AppError('unknown_model', 404, `unknown model ${JSON.stringify(fields.model)}`);
   const id = newBatchId();
@@ -40,18 +40,18 @@ export async function createBatch(deps: BatchDeps, fields: JobFields, files: Upl
     metadata: fields.metadata, webhookUrl: fields.webhookUrl,
   });
   if (files.length === 0) return mustGet(deps, id);
-  await appendImages(deps, id, files, requestId);
+  await appendImages(deps, id, files, requestId, tenant);
   return sealBatch(deps, id);
 }
 
 /** Appends images to an open batch: every image is checked first, and the batch changes all at once or not. */
-export async function appendImages(deps: BatchDeps, id: string, files: UploadedImage[], requestId: string): Promise<BatchView> {
+export async function appendImages(deps: BatchDeps, id: string, files: UploadedImage[], requestId: string, tenant = 'public'): Promise<BatchView> {
   if (files.length === 0) throw new AppError('missing_image', 400, 'send one or more images as multipart field "images"');
   const batch = await mustGet(deps, id);
   if (batch.status !== 'open') throw notOpen(batch.status);
   const spec = deps.models.get(batch.model.name);
   if (!spec) throw new AppError('unknown_model', 404, `model ${batch.model.name} is no longer served`);
-  const { jobs, payloads } = await prepareItems(deps.blobs, deps.maxPixels, { id, spec, topK: batch.top_k }, files, requestId);
+  const { jobs, payloads } = await prepareItems(deps.blobs, deps.maxPixels, { id, spec, topK: batch.top_k, tenant }, files, requestId);
   let r: string;
   try {
     r = await deps.batches.append(id, jobs);
@@ -80,6 +80,7 @@ export async function appendImages(deps: BatchDeps, id: string, files: UploadedI
     throw err;
   }
   deps.metrics.jobsSubmitted.inc({ model: spec.name }, jobs.length);
+  deps.metrics.tenantSubmitted.inc({ tenant }, jobs.length);
   return mustGet(deps, id);
 }
 

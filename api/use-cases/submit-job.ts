@@ -60,7 +60,7 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
   try {
     const id = newJobId();
     const blobKey = await deps.blobs.adopt(image.tempPath);
-    const payload: InferencePayload = { jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId };
+    const payload: InferencePayload = { jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId, tenant: req.scope };
     if (req.batchId) payload.batchId = req.batchId;
     if (fields.webhookUrl) payload.webhook = true;
     let record: NewJob;
@@ -91,6 +91,7 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
       throw err;
     }
     deps.metrics.jobsSubmitted.inc({ model: spec.name });
+    deps.metrics.tenantSubmitted.inc({ tenant: req.scope });
     if (req.idempotencyKey) await deps.idempotency.complete(req.scope, req.idempotencyKey, fingerprint, id);
     return { job: JobStore.viewOf(record), created: true };
   } catch (err) {
