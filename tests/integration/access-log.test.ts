@@ -59,13 +59,19 @@ async function waitFinished(api: ServiceProcess, ids: string[]) {
   await sleep(300); // the worker writes its line right after storing the result
 }
 
+/** An API and a worker at `level`, through the traffic above, every job ended. */
+async function runTraffic(level: string, requestId: string) {
+  stack = await FaultStack.create(TEST_REDIS_URL, { ...keyEnv, LOG_LEVEL: level });
+  const api = await stack.startApi();
+  const worker = await stack.startWorker();
+  const { id, badId } = await traffic(api, requestId);
+  await waitFinished(api, [id, badId]);
+  return { api, worker, id, badId };
+}
+
 describe('access logs', () => {
   it('at info: one line per request and per finished job, with the request id, and no duplicate keys', async () => {
-    stack = await FaultStack.create(TEST_REDIS_URL, { ...keyEnv, LOG_LEVEL: 'info' });
-    const api = await stack.startApi();
-    const worker = await stack.startWorker();
-    const { id, badId } = await traffic(api, 'abc-123');
-    await waitFinished(api, [id, badId]);
+    const { api, worker, id, badId } = await runTraffic('info', 'abc-123');
 
     const apiLines = jsonLines(api);
     const access = apiLines.filter((l) => l.msg === 'request completed');
@@ -104,11 +110,7 @@ describe('access logs', () => {
   }, 90_000);
 
   it('at LOG_LEVEL=warn: no access line and no job or batch line', async () => {
-    stack = await FaultStack.create(TEST_REDIS_URL, { ...keyEnv, LOG_LEVEL: 'warn' });
-    const api = await stack.startApi();
-    const worker = await stack.startWorker();
-    const { id, badId } = await traffic(api, 'quiet-1');
-    await waitFinished(api, [id, badId]);
+    const { api, worker } = await runTraffic('warn', 'quiet-1');
     const all = [...jsonLines(api), ...jsonLines(worker)];
     expect(all.filter((l) => l.level < 40)).toEqual([]);
     expect(api.output + worker.output).not.toContain('quiet-1');
