@@ -5,7 +5,9 @@ import type { JobView } from '../shared/job-types.js';
 
 export type ResultFormat = 'jsonl' | 'csv';
 const PAGE = 500;
-const CSV_HEADER = 'job_id,filename,status,label,confidence,error_code\n';
+const CSV_COLUMNS = 'job_id,filename,status,label,confidence,error_code';
+// A batch with a label set gets its answer in two more columns; others keep the plain header.
+const CSV_LABEL_SET_COLUMNS = ',label_set_prediction,label_set_confidence';
 
 export function resultLine(job: JobView) {
   const top = job.result?.predictions[0];
@@ -16,6 +18,7 @@ export function resultLine(job: JobView) {
     label: top?.label ?? null,
     confidence: top?.confidence ?? null,
     predictions: job.result?.predictions ?? [],
+    ...(job.result?.label_set ? { label_set: job.result.label_set } : {}),
     error_code: job.error?.code ?? (job.status === 'canceled' ? 'canceled' : null),
   };
 }
@@ -28,27 +31,29 @@ export function csvCell(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-function csvLine(job: JobView): string {
+function csvLine(job: JobView, withLabelSet: boolean): string {
   const r = resultLine(job);
-  return [r.job_id, r.filename, r.status, r.label, r.confidence, r.error_code].map(csvCell).join(',') + '\n';
+  const cells = [r.job_id, r.filename, r.status, r.label, r.confidence, r.error_code];
+  if (withLabelSet) cells.push(r.label_set?.prediction ?? null, r.label_set?.confidence ?? null);
+  return cells.map(csvCell).join(',') + '\n';
 }
 
 /**
  * Streams one line per ended item, in the order they ended, page by page: the batch is never loaded into memory,
  * and the client's pace is respected (waits for `drain`). Partial while the batch runs.
  */
-export async function streamResults(res: Response, batches: BatchStore, jobs: JobStore, batchId: string, format: ResultFormat): Promise<void> {
+export async function streamResults(res: Response, batches: BatchStore, jobs: JobStore, batchId: string, format: ResultFormat, withLabelSet = false): Promise<void> {
   res.status(200);
   res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
   res.setHeader('Content-Disposition', `inline; filename="${batchId}.${format}"`);
-  if (format === 'csv') res.write(CSV_HEADER);
+  if (format === 'csv') res.write(CSV_COLUMNS + (withLabelSet ? CSV_LABEL_SET_COLUMNS : '') + '\n');
   for (let start = 0; ; start += PAGE) {
     const ids = await batches.ended(batchId, start, PAGE);
     const views = await jobs.getMany(ids);
     let chunk = '';
     for (const job of views) {
       if (!job) continue; // past retention
-      chunk += format === 'csv' ? csvLine(job) : JSON.stringify(resultLine(job)) + '\n';
+      chunk += format === 'csv' ? csvLine(job, withLabelSet) : JSON.stringify(resultLine(job)) + '\n';
     }
     if (chunk && !res.write(chunk)) {
       await new Promise<void>((resolve) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
+import { labelSetNamePattern } from '../shared/label-sets.js';
 
 export const WEBHOOK_EVENTS = ['job.started', 'job.succeeded', 'job.failed', 'job.canceled', 'job.completed'] as const;
 export const MAX_METADATA_BYTES = 2048;
@@ -8,6 +9,8 @@ export const MAX_METADATA_BYTES = 2048;
 export interface JobFields {
   model?: string;
   topK: number;
+  /** A label set of the model (checked against it at submit: 400 unknown_label_set). */
+  labelSet: string | null;
   metadata: Record<string, unknown>;
   priority: number | null;
   webhookUrl: string | null;
@@ -24,6 +27,7 @@ const intField = (min: number, max: number) =>
 const schema = z.object({
   model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, 'must be a model name').optional(),
   top_k: intField(1, 20).optional(),
+  label_set: z.string().regex(labelSetNamePattern, 'must be a label set name').optional(),
   priority: intField(0, 10).optional(),
   metadata: z
     .string()
@@ -62,6 +66,7 @@ export function parseJobFields(body: unknown): JobFields {
   return {
     model: d.model,
     topK: d.top_k ?? 5,
+    labelSet: d.label_set ?? null,
     metadata: d.metadata ?? {},
     priority: d.priority ?? null,
     webhookUrl: d.webhook_url ?? null,

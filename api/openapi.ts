@@ -44,8 +44,8 @@ function errorResponse(status: number, codes: string[], description: string): Ob
 const E = {
   badUpload: errorResponse(
     400,
-    ['missing_image', 'invalid_field', 'too_many_files', 'unexpected_file', 'malformed_multipart', 'invalid_webhook_url', 'invalid_upload'],
-    'A field is missing or malformed: no image, more than one file, a bad form field (the message names it), a bad Idempotency-Key, a webhook URL that may not be called, or a truncated multipart body.',
+    ['missing_image', 'invalid_field', 'too_many_files', 'unexpected_file', 'malformed_multipart', 'invalid_webhook_url', 'invalid_upload', 'unknown_label_set'],
+    'A field is missing or malformed: no image, more than one file, a bad form field (the message names it), a bad Idempotency-Key, a webhook URL that may not be called, a truncated multipart body, or a `label_set` the model does not have.',
   ),
   idemConflict: errorResponse(409, ['idempotency_in_progress'], 'A request with this Idempotency-Key is still being accepted; retry after `Retry-After` seconds.'),
   tooLarge: errorResponse(413, ['payload_too_large'], 'The image is over the upload limit (MAX_UPLOAD_BYTES, default 10 MiB), or the form has too many parts.'),
@@ -90,6 +90,11 @@ const jobFormFields: Obj = {
     description: 'A served model (see `GET /v1/models`); default: the configured default model.',
   },
   top_k: { type: 'integer', minimum: 1, maximum: 20, default: 5, description: 'How many predictions to return.' },
+  label_set: {
+    type: 'string',
+    description: 'Also answer in one of the model\'s label sets (see `GET /v1/models/{name}`), e.g. `cats-vs-dogs`: `result.label_set` (and, on `/predict`, the top-level `prediction`). Unknown: `400 unknown_label_set`.',
+    example: 'cats-vs-dogs',
+  },
   metadata: {
     type: 'string',
     maxLength: 2048,
@@ -345,6 +350,7 @@ const batchOpen: Obj = {
   properties: {
     model: jobFormFields.model,
     top_k: jobFormFields.top_k,
+    label_set: jobFormFields.label_set,
     webhook_url: jobFormFields.webhook_url,
     metadata: { type: 'object', additionalProperties: true, description: 'Echoed back as the batch\'s `metadata` (at most 2048 bytes as JSON).' },
   },
@@ -356,6 +362,7 @@ const batchMultipart: Obj = {
     ...(batchImagesForm.properties as Obj),
     model: jobFormFields.model,
     top_k: jobFormFields.top_k,
+    label_set: jobFormFields.label_set,
     webhook_url: jobFormFields.webhook_url,
     metadata: jobFormFields.metadata,
   },
@@ -571,7 +578,7 @@ const schemas: Obj = {
     type: 'object',
     description: 'One image, one classification. Fields are null until known.',
     required: [
-      'id', 'status', 'model', 'created_at', 'started_at', 'completed_at', 'input', 'top_k', 'result', 'error', 'timings',
+      'id', 'status', 'model', 'created_at', 'started_at', 'completed_at', 'input', 'top_k', 'label_set', 'result', 'error', 'timings',
       'queue_position', 'batch_id', 'metadata', 'priority', 'attempts', 'webhook',
     ],
     properties: {
@@ -583,11 +590,12 @@ const schemas: Obj = {
       completed_at: nullableTime,
       input: ref('JobInput'),
       top_k: { type: 'integer', minimum: 1, maximum: 20 },
+      label_set: { type: 'string', nullable: true, description: 'The label set asked for; its answer is `result.label_set`.' },
       result: {
         type: 'object',
         nullable: true,
         required: ['predictions'],
-        properties: { predictions: ref('Predictions') },
+        properties: { predictions: ref('Predictions'), label_set: ref('LabelSetResult') },
         description: 'Set when the job succeeded.',
       },
       error: nullableRef('JobError', 'Set when the job failed.'),
@@ -602,12 +610,28 @@ const schemas: Obj = {
   },
   PredictResult: {
     type: 'object',
-    required: ['predictions', 'model', 'job_id', 'timings'],
+    required: ['prediction', 'confidence', 'probabilities', 'predictions', 'model', 'job_id', 'timings'],
+    description: 'Also in the `{prediction, confidence, probabilities}` shape of a plain model API: the label set\'s answer when `label_set` was sent, else the top-1 label and the top-k labels\' probabilities.',
     properties: {
+      prediction: { type: 'string', nullable: true, example: 'dog' },
+      confidence: { type: 'number', nullable: true, minimum: 0, maximum: 1, example: 0.93 },
+      probabilities: { type: 'object', additionalProperties: { type: 'number', minimum: 0, maximum: 1 }, example: { cat: 0.01, dog: 0.93, other: 0.06 } },
+      label_set: ref('LabelSetResult'),
       predictions: ref('Predictions'),
       model: ref('ModelRef'),
       job_id: { type: 'string', pattern: JOB_ID_PATTERN },
       timings: nullableRef('Timings'),
+    },
+  },
+  LabelSetResult: {
+    type: 'object',
+    description: 'The answer in a label set\'s classes: probabilities summed over each group\'s member classes; every other class counts as `other`.',
+    required: ['name', 'prediction', 'confidence', 'probabilities'],
+    properties: {
+      name: { type: 'string', example: 'cats-vs-dogs' },
+      prediction: { type: 'string', example: 'dog' },
+      confidence: { type: 'number', minimum: 0, maximum: 1, example: 0.93 },
+      probabilities: { type: 'object', additionalProperties: { type: 'number', minimum: 0, maximum: 1 }, example: { cat: 0.01, dog: 0.93, other: 0.06 } },
     },
   },
   Preprocessing: {
@@ -626,7 +650,7 @@ const schemas: Obj = {
   Model: {
     type: 'object',
     required: [
-      'name', 'version', 'task', 'description', 'default', 'input', 'output', 'preprocessing', 'labels_count', 'sha256',
+      'name', 'version', 'task', 'description', 'default', 'input', 'output', 'preprocessing', 'labels_count', 'label_sets', 'sha256',
       'source', 'license', 'batching',
     ],
     properties: {
@@ -656,6 +680,19 @@ const schemas: Obj = {
       },
       preprocessing: ref('Preprocessing'),
       labels_count: { type: 'integer', minimum: 1 },
+      label_sets: {
+        type: 'array',
+        description: 'The groupings a request can ask for with `label_set`.',
+        items: {
+          type: 'object',
+          required: ['name', 'classes', 'groups'],
+          properties: {
+            name: { type: 'string', example: 'cats-vs-dogs' },
+            classes: { type: 'array', items: { type: 'string' }, example: ['cat', 'dog', 'other'] },
+            groups: { type: 'object', additionalProperties: { type: 'array', items: { oneOf: [{ type: 'integer' }, { type: 'string' }] } }, description: 'Group → class ids or inclusive ranges "a-b".', example: { cat: ['281-285'], dog: ['151-268'] } },
+          },
+        },
+      },
       sha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Of the model file.' },
       source: { type: 'string', nullable: true },
       license: { type: 'string', nullable: true },
@@ -730,6 +767,7 @@ const schemas: Obj = {
       created_at: isoTime,
       completed_at: nullableTime,
       model: ref('ModelRef'),
+      label_set: { type: 'string', nullable: true, description: 'The label set every item answers in too.' },
       metadata: { type: 'object', additionalProperties: true },
     },
   },
@@ -744,6 +782,7 @@ const schemas: Obj = {
       label: { type: 'string', nullable: true, description: 'Top-1 label.' },
       confidence: { type: 'number', nullable: true, minimum: 0, maximum: 1, description: 'Top-1 confidence.' },
       predictions: { type: 'array', items: ref('Prediction') },
+      label_set: ref('LabelSetResult'),
       error_code: { type: 'string', nullable: true },
     },
   },

@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { CLIENT_VERSION, InferqClient, InferqError, isTerminalStatus, type ImageInput } from './inferq-client.js';
 import type { Batch, Job, JobStatus, Model, Prediction, ResultsFormat, WebhookEvent } from './types.js';
+import { formatLabelSetScore, groupOfClass, scoreLabelSet, type LabelSetInfo, type LabelSetScore } from './eval-label-set.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Constants and errors
@@ -164,12 +165,14 @@ const COMMANDS: Record<string, CommandSpec> = {
   eval: {
     name: 'eval',
     summary: 'measure accuracy, latency and throughput on a labelled image set',
-    usage: 'inferq eval DIR --labels labels.csv [--out report.json] [--concurrency N] [--model M]',
+    usage: 'inferq eval DIR --labels labels.csv [--out report.json] [--concurrency N] [--model M] [--label-set NAME]',
     details: [
       'labels.csv has a header with the columns file,class_index (and optionally wnid,label); class_index is the',
       "model's output index. Every image goes through POST /v1/jobs with Prefer: wait=60 and top_k 5, N in flight.",
       'Latency is measured per image from the start of the upload to the result. Images that fail count as wrong.',
       'Prints a table (or the JSON report with --json) and writes the JSON report to --out.',
+      "With --label-set NAME (e.g. cats-vs-dogs) each image is also answered in that label set of the model, and the",
+      "report adds the accuracy in the set's classes (each class_index mapped to its group, or other) with a confusion table.",
       'Exit: 0 done; 2 some images could not be classified; 1 the evaluation could not run.',
     ].join('\n'),
     options: {
@@ -178,11 +181,13 @@ const COMMANDS: Record<string, CommandSpec> = {
       concurrency: { type: 'string', short: 'c', arg: 'N', help: 'requests in flight (default 8)' },
       model: { type: 'string', short: 'm', arg: 'M', help: 'model name (server default when omitted)' },
       limit: { type: 'string', arg: 'N', help: 'only the first N labelled images' },
+      'label-set': { type: 'string', arg: 'NAME', help: "also score in a label set of the model's (e.g. cats-vs-dogs)" },
     },
     positionals: { min: 1, max: 1, missing: 'name the folder of labelled images' },
     examples: [
       'inferq eval ../shared/eval/imagenet-sample --labels ../shared/eval/imagenet-sample/labels.csv',
       'inferq eval set/ --labels set/labels.csv --out report.json --concurrency 16',
+      'inferq eval ../shared/eval/imagenet-sample --labels ../shared/eval/imagenet-sample/labels.csv --label-set cats-vs-dogs',
     ],
   },
   'webhook-secret': {
@@ -1469,6 +1474,8 @@ export interface EvalItemResult {
   top1_correct: boolean;
   top5_correct: boolean;
   error: string | null;
+  /** With --label-set: the image's class in the set, and what the service answered in it (null: failed). */
+  label_set?: { expected: string; predicted: string | null };
 }
 
 export interface EvalReport {
@@ -1497,6 +1504,8 @@ export interface EvalReport {
     error_rate: number;
     predicted_as: string[];
   }[];
+  /** With --label-set: accuracy in the set's classes. */
+  label_set?: LabelSetScore;
   misclassified: {
     file: string;
     expected: { class_index: number; label: string | null };
@@ -1609,6 +1618,7 @@ export function formatEvalReport(r: EvalReport, maxRows = 15): string {
       ['  throughput', `${r.throughput_ips.toFixed(2)} images/s  (${r.images} in ${r.elapsed_s.toFixed(1)} s)`],
     ]),
   );
+  if (r.label_set) lines.push('', ...formatLabelSetScore(r.label_set));
   if (r.dataset.missing.length) lines.push('', `  ${r.dataset.missing.length} labelled file(s) missing from the folder (skipped)`);
   const perClass = Math.max(0, ...r.worst_classes.map((c) => c.images));
   if (perClass > 1 && r.worst_classes.length > 0) {
@@ -1643,6 +1653,15 @@ export function formatEvalReport(r: EvalReport, maxRows = 15): string {
   return lines.join('\n') + '\n';
 }
 
+/** The model's label set of that name (the served default model when none is named), or a clear error. */
+async function findLabelSet(ctx: Ctx, model: string | undefined, name: string): Promise<LabelSetInfo> {
+  const info = model ? await ctx.client.getModel(model, { signal: ctx.signal }) : await ctx.client.info({ signal: ctx.signal });
+  const set = info.label_sets.find((s) => s.name === name);
+  if (set) return set;
+  const known = info.label_sets.map((s) => s.name).join(', ') || 'none';
+  throw new CliError(`model ${info.name} has no label set ${name} (it has: ${known})`);
+}
+
 async function cmdEval(ctx: Ctx, values: OptionValues, dirArg: string): Promise<number> {
   const labelsArg = str(values, 'labels');
   if (!labelsArg) throw new UsageError('--labels FILE is required', 'eval');
@@ -1669,6 +1688,8 @@ async function cmdEval(ctx: Ctx, values: OptionValues, dirArg: string): Promise<
   if (missing.length) ctx.err(`inferq: ${missing.length} labelled file(s) not found in ${dirArg}, skipped (first: ${missing[0]})\n`);
   if (present.length === 0) throw new CliError(`none of the ${labelled.length} files of ${labelsArg} is in ${dirArg}`);
 
+  const labelSetName = str(values, 'label-set');
+  const labelSet = labelSetName ? await findLabelSet(ctx, model, labelSetName) : undefined;
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   const results: EvalItemResult[] = new Array(present.length);
@@ -1690,7 +1711,7 @@ async function cmdEval(ctx: Ctx, values: OptionValues, dirArg: string): Promise<
         };
         const t = performance.now();
         try {
-          let job = await ctx.client.submitJob(image, { model, topK: 5, wait: 60, signal: ctx.signal });
+          let job = await ctx.client.submitJob(image, { model, topK: 5, wait: 60, labelSet: labelSetName, signal: ctx.signal });
           if (!isTerminalStatus(job.status)) job = await ctx.client.waitForJob(job.id, { timeoutMs: 300_000, pollMs: 100, signal: ctx.signal });
           const latency = performance.now() - t;
           modelRef ??= job.model;
@@ -1706,6 +1727,7 @@ async function cmdEval(ctx: Ctx, values: OptionValues, dirArg: string): Promise<
             top1_correct: top1,
             top5_correct: job.status === 'succeeded' && preds.some((p) => p.class_id === l.classIndex),
             error: job.error ? job.error.code : job.status === 'succeeded' ? null : job.status,
+            ...(labelSet ? { label_set: { expected: groupOfClass(labelSet, l.classIndex), predicted: job.result?.label_set?.prediction ?? null } } : {}),
           };
           if (top1) correct++;
         } catch (err) {
@@ -1722,6 +1744,7 @@ async function cmdEval(ctx: Ctx, values: OptionValues, dirArg: string): Promise<
             top1_correct: false,
             top5_correct: false,
             error: err instanceof InferqError ? err.code : String(err),
+            ...(labelSet ? { label_set: { expected: groupOfClass(labelSet, l.classIndex), predicted: null } } : {}),
           };
         }
         done++;
@@ -1743,6 +1766,7 @@ async function cmdEval(ctx: Ctx, values: OptionValues, dirArg: string): Promise<
     concurrency,
     model: modelRef,
   });
+  if (labelSet) report.label_set = scoreLabelSet(labelSet.name, results.map((r) => r.label_set!));
   if (outArg) {
     const outPath = path.resolve(ctx.cwd, outArg);
     await fsp.writeFile(outPath, JSON.stringify(report, null, 2) + '\n');

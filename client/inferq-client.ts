@@ -71,6 +71,8 @@ export interface SubmitOptions extends CallOptions {
   model?: string;
   /** 1..20, default 5. */
   topK?: number;
+  /** Also answer in this label set of the model (`result.label_set`). */
+  labelSet?: string;
   /** A JSON object (or its JSON text), at most 2 KiB; echoed back on the job. */
   metadata?: Record<string, unknown> | string;
   webhookUrl?: string;
@@ -93,6 +95,7 @@ export interface WaitOptions extends CallOptions {
 export interface CreateBatchOptions extends CallOptions {
   model?: string;
   topK?: number;
+  labelSet?: string;
   webhookUrl?: string;
   metadata?: Record<string, unknown>;
   /** Given: the batch is created with these images and sealed at once (multipart). Absent: an open batch (JSON). */
@@ -358,6 +361,7 @@ export class InferqClient {
       const form = new FormData();
       if (opts.model !== undefined) form.append('model', opts.model);
       if (opts.topK !== undefined) form.append('top_k', String(opts.topK));
+      if (opts.labelSet !== undefined) form.append('label_set', opts.labelSet);
       if (opts.webhookUrl !== undefined) form.append('webhook_url', opts.webhookUrl);
       if (opts.metadata !== undefined) form.append('metadata', JSON.stringify(opts.metadata));
       for (const image of opts.images) form.append('images', toBlob(image), image.filename);
@@ -366,6 +370,7 @@ export class InferqClient {
       const json: Record<string, unknown> = {};
       if (opts.model !== undefined) json.model = opts.model;
       if (opts.topK !== undefined) json.top_k = opts.topK;
+      if (opts.labelSet !== undefined) json.label_set = opts.labelSet;
       if (opts.webhookUrl !== undefined) json.webhook_url = opts.webhookUrl;
       if (opts.metadata !== undefined) json.metadata = opts.metadata;
       body = JSON.stringify(json);
@@ -470,6 +475,7 @@ export class InferqClient {
     const form = new FormData();
     if (opts.model !== undefined) form.append('model', opts.model);
     if (opts.topK !== undefined) form.append('top_k', String(opts.topK));
+    if (opts.labelSet !== undefined) form.append('label_set', opts.labelSet);
     if (opts.metadata !== undefined) {
       form.append('metadata', typeof opts.metadata === 'string' ? opts.metadata : JSON.stringify(opts.metadata));
     }

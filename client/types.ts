@@ -61,6 +61,14 @@ export interface JobWebhook {
   deliveries: WebhookDelivery[];
 }
 
+/** The answer in a label set's classes (`label_set=…`): probabilities summed over each group's classes. */
+export interface LabelSetResult {
+  name: string;
+  prediction: string;
+  confidence: number;
+  probabilities: Record<string, number>;
+}
+
 /** One image, one classification (`GET /v1/jobs/{id}`). Fields are null until known. */
 export interface Job {
   id: string;
@@ -71,7 +79,8 @@ export interface Job {
   completed_at: string | null;
   input: JobInput;
   top_k: number;
-  result: { predictions: Prediction[] } | null;
+  label_set: string | null;
+  result: { predictions: Prediction[]; label_set?: LabelSetResult } | null;
   error: JobError | null;
   timings: Timings | null;
   queue_position: number | null;
@@ -110,6 +119,8 @@ export interface Model {
   output: { name: string; kind: 'logits' | 'probabilities'; num_classes: number };
   preprocessing: Preprocessing;
   labels_count: number;
+  /** Groupings a request can answer in (`label_set`): group → class ids or "a-b" ranges; `other` is implicit. */
+  label_sets: { name: string; classes: string[]; groups: Record<string, (number | string)[]> }[];
   sha256: string;
   source: string | null;
   license: string | null;
@@ -164,6 +175,7 @@ export interface Batch {
   created_at: string;
   completed_at: string | null;
   model: ModelRef;
+  label_set: string | null;
   metadata: Record<string, unknown>;
 }
 
@@ -175,6 +187,7 @@ export interface BatchResult {
   label: string | null;
   confidence: number | null;
   predictions: Prediction[];
+  label_set?: LabelSetResult;
   error_code: string | null;
 }
 

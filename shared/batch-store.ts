@@ -26,6 +26,7 @@ export interface BatchView {
   completed_at: string | null;
   model: { name: string; version: string };
   top_k: number;
+  label_set: string | null;
   metadata: Record<string, unknown>;
   webhook: { url: string } | null;
 }
@@ -34,6 +35,7 @@ export interface NewBatch {
   id: string;
   model: { name: string; version: string };
   topK: number;
+  labelSet: string | null;
   createdAt: string;
   metadata: Record<string, unknown>;
   webhookUrl: string | null;
@@ -80,7 +82,7 @@ export class BatchStore {
     await this.redis
       .multi()
       .hset(this.key(b.id), {
-        id: b.id, status: 'open', model: b.model.name, model_version: b.model.version, top_k: b.topK,
+        id: b.id, status: 'open', model: b.model.name, model_version: b.model.version, top_k: b.topK, label_set: b.labelSet ?? '',
         created_at: b.createdAt, metadata: JSON.stringify(b.metadata), webhook_url: b.webhookUrl ?? '',
         total: 0, started: 0, succeeded: 0, failed: 0, canceled: 0,
       })
@@ -144,6 +146,7 @@ function toView(h: Record<string, string>, now: number): BatchView {
     completed_at: h.completed_at || null,
     model: { name: h.model ?? '', version: h.model_version ?? '' },
     top_k: n('top_k'),
+    label_set: h.label_set || null,
     metadata: safeJson(h.metadata),
     webhook: h.webhook_url ? { url: h.webhook_url } : null,
   };

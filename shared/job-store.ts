@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { JobError, JobStatus, JobTimings, JobView, NewJob, WebhookDelivery } from './job-types.js';
 import type { Prediction } from '../worker/postprocess.js';
+import type { LabelSetResult } from './label-sets.js';
 import { CANCEL, FINISH, MARK_PROCESSING } from './job-scripts.js';
 
 /**
@@ -8,7 +9,7 @@ import { CANCEL, FINISH, MARK_PROCESSING } from './job-scripts.js';
  * State changes are Lua scripts (shared/job-scripts.ts) that also move the counts of the job's batch.
  */
 export type FinishOutcome =
-  | { kind: 'succeeded'; predictions: Prediction[]; timings: JobTimings }
+  | { kind: 'succeeded'; predictions: Prediction[]; labelSet?: LabelSetResult; timings: JobTimings }
   | { kind: 'failed'; error: JobError; timings?: Partial<JobTimings> };
 
 export interface StoredJob {
@@ -36,6 +37,7 @@ export function jobRecordFields(job: NewJob): Record<string, string | number> {
     created_at: job.createdAt,
     input: JSON.stringify(job.input),
     top_k: job.topK,
+    label_set: job.labelSet ?? '',
     blob_key: job.blobKey,
     metadata: JSON.stringify(job.metadata),
     priority: job.priority ?? '',
@@ -133,7 +135,7 @@ export class JobStore {
   async finish(id: string, batchId: string | null | undefined, outcome: FinishOutcome, completedAt: string): Promise<Change> {
     const fields: (string | number)[] = [];
     if (outcome.kind === 'succeeded') {
-      fields.push('result', JSON.stringify({ predictions: outcome.predictions }), 'timings', JSON.stringify(outcome.timings));
+      fields.push('result', JSON.stringify({ predictions: outcome.predictions, ...(outcome.labelSet ? { label_set: outcome.labelSet } : {}) }), 'timings', JSON.stringify(outcome.timings));
     } else {
       fields.push('error', JSON.stringify(outcome.error));
       if (outcome.timings) fields.push('timings', JSON.stringify(outcome.timings));
@@ -179,6 +181,7 @@ function toView(h: Record<string, string>, deliveries: string[]): JobView {
     completed_at: h.completed_at || null,
     input: parse(h.input, {} as JobView['input']),
     top_k: Number(h.top_k),
+    label_set: h.label_set || null,
     result: parse(h.result, null),
     error: parse(h.error, null),
     timings: parse(h.timings, null),

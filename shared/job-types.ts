@@ -1,4 +1,5 @@
 import type { Prediction } from '../worker/postprocess.js';
+import type { LabelSetResult } from './label-sets.js';
 
 export type JobStatus = 'queued' | 'processing' | 'succeeded' | 'failed' | 'canceled';
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
@@ -47,7 +48,9 @@ export interface JobView {
   completed_at: string | null;
   input: JobInput;
   top_k: number;
-  result: { predictions: Prediction[] } | null;
+  /** The label set the client asked for (its answer is `result.label_set`), or null. */
+  label_set: string | null;
+  result: { predictions: Prediction[]; label_set?: LabelSetResult } | null;
   error: JobError | null;
   timings: JobTimings | null;
   queue_position: number | null;
@@ -65,6 +68,7 @@ export interface NewJob {
   createdAt: string;
   input: JobInput;
   topK: number;
+  labelSet: string | null;
   blobKey: string;
   metadata: Record<string, unknown>;
   priority: number | null;

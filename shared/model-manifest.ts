@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { compileLabelSet, labelSetsSchema, type LabelSetSpec } from './label-sets.js';
 
 export type Layout = 'NCHW' | 'NHWC';
 export type ChannelOrder = 'RGB' | 'BGR';
@@ -43,6 +44,8 @@ export interface ModelSpec {
   output: 'logits' | 'probabilities';
   num_classes: number;
   preprocessing: Preprocessing;
+  /** Named groupings of the classes (set → group → class ids or "a-b" ranges); see shared/label-sets.ts. */
+  label_sets?: Record<string, LabelSetSpec>;
 }
 
 export interface ModelManifest {
@@ -100,7 +103,18 @@ const modelSpec = z.strictObject({
   output: z.enum(['logits', 'probabilities']),
   num_classes: positiveInt,
   preprocessing,
-});
+  label_sets: labelSetsSchema.optional(),
+}).superRefine(
+  (spec, ctx) => {
+    // Every problem of every set at once: unknown class ids, overlapping groups, a group called "other".
+    for (const [name, set] of Object.entries(spec.label_sets ?? {})) {
+      for (const message of compileLabelSet(name, set, spec.num_classes).problems) {
+        ctx.addIssue({ code: 'custom', message, path: ['label_sets', name] });
+      }
+    }
+  },
+  { when: ({ value }) => typeof (value as { num_classes?: unknown } | null)?.num_classes === 'number' && labelSetsSchema.optional().safeParse((value as { label_sets?: unknown }).label_sets).success },
+);
 
 export const modelManifestSchema: z.ZodType<ModelManifest> = z
   .strictObject({ models: z.array(modelSpec).min(1) })

@@ -2,17 +2,27 @@
 export const QUEUES = { inference: 'inference', webhooks: 'webhooks' } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
+/** What the API read from the image's header: the worker trusts it and does not read the header again. */
+export interface ImageDims {
+  width: number;
+  height: number;
+}
+
 export interface InferencePayload {
   jobId: string;
   model: string;
   blobKey: string;
   topK: number;
+  /** A label set of the model to answer in too (validated at submit). */
+  labelSet?: string;
   requestId?: string;
   /** Who submitted it: the API key's name, or `public` without auth (a bounded metrics label). */
   tenant?: string;
   batchId?: string;
   /** Set when the job has a webhook, so workers read the job record back only for those. */
   webhook?: boolean;
+  /** Absent in jobs queued by older APIs: the worker then reads the header itself. */
+  image?: ImageDims;
 }
 
 export interface WebhookPayload {

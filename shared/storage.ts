@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
  * the API and every worker (a volume in compose, NFS/EFS across hosts); an S3 store would implement the same.
  */
 export interface BlobStore {
+  /** Writes an upload held in memory into the store and returns its key; a failed write leaves no file. */
+  put(data: Buffer): Promise<string>;
   /** A fresh path in the store's temp area, on the same filesystem, for an upload being written. */
   tempPath(): string;
   /** Moves a finished temp file into the store and returns its key. */
@@ -30,9 +32,13 @@ export class FsBlobStore implements BlobStore {
     this.tmp = path.join(root, 'tmp');
   }
 
+  /** Makes the store's directories, all 256 shards included, so no write ever finds its directory missing. */
   async init(): Promise<this> {
     await fs.mkdir(this.blobs, { recursive: true });
     await fs.mkdir(this.tmp, { recursive: true });
+    const present = new Set(await fs.readdir(this.blobs));
+    const shards = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+    await Promise.all(shards.filter((s) => !present.has(s)).map((s) => fs.mkdir(path.join(this.blobs, s), { recursive: true })));
     return this;
   }
 
@@ -40,11 +46,38 @@ export class FsBlobStore implements BlobStore {
     return path.join(this.tmp, `${randomBytes(16).toString('hex')}.part`);
   }
 
+  // One open(O_EXCL)/write/close per upload. init() made the shard directories; one removed since (a cleanup
+  // by hand) is made again when a write finds it missing: an mkdir before every write failed with EEXIST.
+  async put(data: Buffer): Promise<string> {
+    const key = randomBytes(16).toString('hex');
+    const file = this.pathOf(key);
+    await this.inShard(file, async () => {
+      try {
+        await fs.writeFile(file, data, { flag: 'wx', mode: 0o600 });
+      } catch (err) {
+        // A full disk (ENOSPC) leaves a partial file behind: remove it before answering 507.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') await fs.unlink(file).catch(() => undefined);
+        throw err;
+      }
+    });
+    return key;
+  }
+
   async adopt(tempFile: string): Promise<string> {
     const key = randomBytes(16).toString('hex');
-    await fs.mkdir(path.dirname(this.pathOf(key)), { recursive: true });
-    await fs.rename(tempFile, this.pathOf(key));
+    const file = this.pathOf(key);
+    await this.inShard(file, () => fs.rename(tempFile, file));
     return key;
+  }
+
+  private async inShard(file: string, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await write();
+    }
   }
 
   read(key: string): Promise<Buffer> {

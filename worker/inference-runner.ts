@@ -48,11 +48,14 @@ export class InferenceRunner {
     await this.call({ type: 'load', models, threads, warmBatch });
   }
 
-  /** Runs `n` items; `data` is transferred to the thread and must not be used afterwards. */
-  async run(model: string, data: Float32Array, n: number): Promise<{ data: Float32Array; inferenceMs: number }> {
+  /**
+   * Runs the first `n` items of `data`. `data` is transferred to the thread and must not be used afterwards; the
+   * thread hands it back as `input` for reuse.
+   */
+  async run(model: string, data: Float32Array, n: number): Promise<{ data: Float32Array; input: Float32Array; inferenceMs: number }> {
     const r = await this.call({ type: 'run', model, data, n }, [data.buffer as ArrayBuffer]);
     if (r.type !== 'result') throw new Error(`unexpected reply ${r.type}`);
-    return { data: r.data, inferenceMs: r.inferenceMs };
+    return { data: r.data, input: r.input, inferenceMs: r.inferenceMs };
   }
 
   async close(): Promise<void> {

@@ -24,10 +24,11 @@ port.on('message', async (msg: ThreadRequest) => {
       const session = sessions.get(msg.model);
       if (!session) throw new Error(`model ${msg.model} is not loaded`);
       const t0 = performance.now();
-      const out = await session.run(msg.data, msg.n);
+      const out = await session.run(msg.data.subarray(0, msg.n * session.itemSize), msg.n);
       // Copy into a buffer we own so it can be transferred (onnxruntime's output may be a view on native memory).
       const copy = new Float32Array(out);
-      reply({ type: 'result', id: msg.id, data: copy, inferenceMs: performance.now() - t0 }, [copy.buffer as ArrayBuffer]);
+      const transfer = [copy.buffer as ArrayBuffer, msg.data.buffer as ArrayBuffer];
+      reply({ type: 'result', id: msg.id, data: copy, input: msg.data, inferenceMs: performance.now() - t0 }, transfer);
     } else if (msg.type === 'close') {
       for (const s of sessions.values()) await s.close();
       sessions.clear();

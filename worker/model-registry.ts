@@ -4,6 +4,8 @@ import { Batcher, type BatcherOptions, type FlushEvent } from './batcher.js';
 import { InferenceRunner } from './inference-runner.js';
 import { loadLabels } from './model-labels.js';
 import { splitBatchOutput } from './postprocess.js';
+import { writeTensor, type RawImage } from './preprocess.js';
+import { TensorPool } from './tensor-pool.js';
 
 /** One item's model output, with what it cost. */
 export interface ItemOutput {
@@ -12,9 +14,9 @@ export interface ItemOutput {
   inferenceMs: number;
 }
 
-/** One image waiting for a batch. */
+/** One image waiting for a batch: decoded and resized, cropped and normalised only into its batch's tensor. */
 export interface BatchItem {
-  tensor: Float32Array;
+  raw: RawImage;
   /** Fault injection for tests (FAULT_CRASH_ON_SHA256): the process dies when a batch holding this item runs. */
   crash?: boolean;
 }
@@ -30,7 +32,7 @@ export interface LoadedModel {
 
 /**
  * Loads each served model once (in the inference thread), warms it up, and puts a batcher in front of it.
- * Batches of items are concatenated into one tensor and run in one call.
+ * A batch's items are written straight into a pooled batch tensor and run in one call.
  */
 export class ModelRegistry {
   private constructor(
@@ -63,7 +65,8 @@ export class ModelRegistry {
           throw new Error(`${spec.name}: ${labels.length} labels, but the manifest says ${spec.num_classes} classes`);
         }
         const decoding = { count: 0 };
-        const batcher = new Batcher<BatchItem, ItemOutput>((items) => runBatch(runner, spec, items), {
+        const pool = new TensorPool(itemDims(spec).reduce((a, b) => a * b, 1), opts.batch.maxSize);
+        const batcher = new Batcher<BatchItem, ItemOutput>((items) => runBatch(runner, spec, pool, items), {
           maxSize: opts.batch.maxSize,
           maxDelayMs: opts.batch.maxDelayMs,
           incoming: opts.batch.flushWhenIdle === false ? undefined : () => decoding.count,
@@ -106,14 +109,14 @@ export function itemDims(spec: ModelSpec): number[] {
   return spec.preprocessing.layout === 'NCHW' ? [3, c, c] : [c, c, 3];
 }
 
-async function runBatch(runner: InferenceRunner, spec: ModelSpec, items: BatchItem[]): Promise<ItemOutput[]> {
+async function runBatch(runner: InferenceRunner, spec: ModelSpec, pool: TensorPool, items: BatchItem[]): Promise<ItemOutput[]> {
   // A real crash in native decode or inference code takes the whole process down with its batch; tests of
   // the recovery from that (RELIABILITY.md R5) need a poison image that does it on demand.
   if (items.some((i) => i.crash)) process.kill(process.pid, 'SIGKILL');
-  const size = items[0]!.tensor.length;
-  const batch = new Float32Array(size * items.length);
-  items.forEach((item, i) => batch.set(item.tensor, i * size));
-  const { data, inferenceMs } = await runner.run(spec.name, batch, items.length);
+  const batch = pool.take();
+  items.forEach((item, i) => writeTensor(item.raw, spec.preprocessing, batch, i * pool.itemSize));
+  const { data, input, inferenceMs } = await runner.run(spec.name, batch, items.length);
+  pool.give(input);
   if (data.length !== items.length * spec.num_classes) {
     throw new Error(`${spec.name}: output has ${data.length} values for ${items.length} items of ${spec.num_classes} classes`);
   }

@@ -1,3 +1,7 @@
+import type { ModelSpec } from '../shared/model-manifest.js';
+import { labelSetOf } from '../shared/model-catalog.js';
+import { applyLabelSet, type LabelSetResult } from '../shared/label-sets.js';
+
 export interface Prediction {
   label: string;
   class_id: number;
@@ -22,6 +26,23 @@ export function topK(
   const best = bestIndices(scores, Math.min(k, scores.length));
   const toConfidence = kind === 'logits' ? softmaxOf(scores) : (i: number) => clamp01(scores[i]!);
   return best.map((i) => ({ label: labels[i] ?? String(i), class_id: i, confidence: toConfidence(i) }));
+}
+
+/** Every class's probability (softmax over logits, or the model's own probabilities clamped into [0, 1]). */
+export function probabilities(scores: Float32Array | number[], kind: 'logits' | 'probabilities'): Float64Array {
+  const of = kind === 'logits' ? softmaxOf(scores) : (i: number) => clamp01(scores[i]!);
+  const out = new Float64Array(scores.length);
+  for (let i = 0; i < scores.length; i++) out[i] = of(i);
+  return out;
+}
+
+/**
+ * The answer in a label set's classes: per-class probabilities summed into its groups. The set was checked at
+ * submit; one that is gone (the manifest changed under a queued job) gives no answer rather than failing the job.
+ */
+export function labelSetAnswer(spec: ModelSpec, name: string, scores: Float32Array | number[]): LabelSetResult | undefined {
+  const set = labelSetOf(spec, name);
+  return set ? applyLabelSet(set, probabilities(scores, spec.output)) : undefined;
 }
 
 // Partial insertion selection: O(n·k) beats sorting 1000 scores when k is 5.

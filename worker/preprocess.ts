@@ -15,6 +15,11 @@ export interface PreprocessOptions {
    * by the same factor, so a 500-byte 1×20000 PNG would otherwise become a 4 GB raw buffer.
    */
   maxAspectRatio?: number;
+  /**
+   * The encoded image's dimensions, when the API has read them already (it checks every upload's header): the
+   * bomb and aspect checks use them instead of a second header read (~0.8 ms per job in paired runs).
+   */
+  header?: { width: number; height: number };
 }
 
 /** Decoded, resized, 8-bit interleaved pixels as sharp's raw output gives them. */
@@ -54,7 +59,10 @@ export async function decodeResized(bytes: Buffer, p: Preprocessing, opts: Prepr
     // Checked before sharp sees the bytes, so the SVG/PDF/TIFF/... loaders are never reachable from here.
     throw new InvalidImageError('image is not JPEG, PNG or WebP');
   }
-  await checkDimensions(bytes, input, maxPixels, opts.maxAspectRatio ?? DEFAULT_MAX_ASPECT_RATIO);
+  const maxAspect = opts.maxAspectRatio ?? DEFAULT_MAX_ASPECT_RATIO;
+  // sharp's limitInputPixels still refuses a header that lies bigger than `opts.header` says.
+  if (opts.header) checkSize(opts.header.width, opts.header.height, maxPixels, maxAspect);
+  else await checkDimensions(bytes, input, maxPixels, maxAspect);
   try {
     // One decoding pass with the crop left to writeTensor: resize-then-extract passes measured ~25 % slower.
     const { data, info } = await sharp(bytes, input)
@@ -81,6 +89,10 @@ async function checkDimensions(bytes: Buffer, input: sharp.SharpOptions, maxPixe
   } catch (err) {
     throw toInvalidImage(err);
   }
+  checkSize(width, height, maxPixels, maxAspect);
+}
+
+function checkSize(width: number, height: number, maxPixels: number, maxAspect: number) {
   if (!(width > 0 && height > 0)) throw new InvalidImageError('image has no dimensions');
   if (width * height > maxPixels) {
     throw new InvalidImageError(`image is ${width}×${height}, over the limit of ${maxPixels} pixels`, {

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import type { InferencePayload } from '../shared/queues.js';
+import type { ImageDims, InferencePayload } from '../shared/queues.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { BlobStore } from '../shared/storage.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Logger } from '../shared/logger.js';
 import type { JobStatus, JobView } from '../shared/job-types.js';
 import { itemDims, type ItemOutput, type LoadedModel, type ModelRegistry } from './model-registry.js';
-import { preprocess } from './preprocess.js';
+import { decodeResized, type RawImage } from './preprocess.js';
 import { InvalidImageError } from './invalid-image-error.js';
 import { IsolatedCrashError, runIsolated } from './isolated-run.js';
-import { topK } from './postprocess.js';
+import { labelSetAnswer, topK } from './postprocess.js';
 
 export interface ProcessDeps {
   jobs: JobStore;
@@ -78,8 +78,9 @@ export function createProcessor(deps: ProcessDeps) {
       // A job that stalled before may be what killed its worker: it runs alone, in a process of its own.
       const suspect = job.stalledCounter > 0;
       if (suspect) log.warn({ stalled: job.stalledCounter }, 'job stalled before: running it in an isolated process');
-      const out = suspect ? await runAlone(deps, loaded, bytes) : await runBatched(deps, loaded, bytes);
+      const out = suspect ? await runAlone(deps, loaded, bytes) : await runBatched(deps, loaded, bytes, job.data.image);
       const predictions = topK(out.scores, loaded.spec.output, job.data.topK, loaded.labels);
+      const labelSet = job.data.labelSet ? labelSetAnswer(loaded.spec, job.data.labelSet, out.scores) : undefined;
       const totalMs = since(started) + queueMs;
       const timings = {
         queue_ms: round(queueMs),
@@ -89,7 +90,7 @@ export function createProcessor(deps: ProcessDeps) {
         batch_size: out.batchSize,
       };
       const storing = performance.now();
-      const done = await deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, timings }, new Date().toISOString());
+      const done = await deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, labelSet, timings }, new Date().toISOString());
       deps.metrics.resultWrite.observe({ model }, since(storing) / 1000);
       if (done.ok) {
         deps.metrics.jobsFinished.inc({ model, status: 'succeeded' });
@@ -122,19 +123,19 @@ export function createProcessor(deps: ProcessDeps) {
 
 type Outcome = ItemOutput & { preprocessMs: number };
 
-async function runBatched(deps: ProcessDeps, loaded: LoadedModel, bytes: Buffer): Promise<Outcome> {
+async function runBatched(deps: ProcessDeps, loaded: LoadedModel, bytes: Buffer, header?: ImageDims): Promise<Outcome> {
   const t0 = performance.now();
   loaded.decoding.count++;
-  let tensor: Float32Array;
+  let raw: RawImage;
   try {
-    tensor = await preprocess(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels });
+    raw = await decodeResized(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels, header });
   } finally {
     loaded.decoding.count--;
   }
   const preprocessMs = since(t0);
   deps.metrics.preprocess.observe({ model: loaded.spec.name }, preprocessMs / 1000);
   const crash = deps.crashOnSha256 !== undefined && sha256(bytes) === deps.crashOnSha256;
-  return { ...(await loaded.batcher.submit({ tensor, crash })), preprocessMs };
+  return { ...(await loaded.batcher.submit({ raw, crash })), preprocessMs };
 }
 
 async function runAlone(deps: ProcessDeps, loaded: LoadedModel, bytes: Buffer): Promise<Outcome> {

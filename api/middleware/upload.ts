@@ -1,29 +1,75 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import multer, { type StorageEngine } from 'multer';
 import type { Request, RequestHandler } from 'express';
 import type { BlobStore } from '../../shared/storage.js';
 
-/** An upload on disk in the blob store's temp area, hashed while it was written. */
+/** A received upload, hashed while it arrived: in memory (single images) or in a temp file (batch appends). */
 export interface UploadedImage {
   field: string;
   filename: string | null;
-  tempPath: string;
   bytes: number;
   sha256: string;
+  /** The file's bytes (a read of the temp file for batch appends). */
+  contents(): Promise<Buffer>;
+  /** Puts the file into the blob store (one write, or a rename of the temp file) and returns its key. */
+  storeIn(blobs: BlobStore): Promise<string>;
+  /** Frees what is left of an upload that was not stored (a no-op in memory). */
+  discard(): Promise<void>;
+}
+
+type FileCallback = (error?: unknown, info?: Partial<Express.Multer.File> & { image?: UploadedImage }) => void;
+type File = Express.Multer.File & { image?: UploadedImage };
+
+/**
+ * Keeps a single-image upload in memory (the upload limit, 10 MiB by default, bounds it), so the API checks
+ * the bytes it already holds and writes them into the blob store once: the temp file, its re-reads, rename
+ * and unlink cost ~12 file-system operations per upload (issue 12).
+ */
+class MemoryStorage implements StorageEngine {
+  _handleFile(_req: Request, file: Express.Multer.File, cb: FileCallback) {
+    const hash = createHash('sha256');
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        chunks.push(chunk);
+        bytes += chunk.length;
+        done();
+      },
+    });
+    // pipeline, not 'end' alone: a request that aborts mid-file ends in an error here, never in silence.
+    pipeline(file.stream, sink).then(
+      () => {
+        const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+        const image = described(file, bytes, hash.digest('hex'), {
+          contents: async () => data,
+          storeIn: (blobs) => blobs.put(data),
+          discard: async () => undefined,
+        });
+        cb(null, { size: bytes, image });
+      },
+      (err) => cb(err),
+    );
+  }
+
+  _removeFile(_req: Request, _file: Express.Multer.File, cb: (error: Error | null) => void) {
+    cb(null);
+  }
 }
 
 /**
- * A multer storage engine that streams each file into the blob store's temp area, computing sha256 and size on
- * the way, so an upload is never held in memory. multer calls `_removeFile` for every stored file when the
+ * Streams each file of a batch append (up to MAX_BATCH_FILES_PER_REQUEST of them) into the blob store's temp
+ * area, so a large append is never held in memory. multer calls `_removeFile` for every stored file when the
  * request fails (limits, abort), which is how no temp file outlives a failed upload.
  */
 class TempFileStorage implements StorageEngine {
   constructor(private readonly blobs: BlobStore) {}
 
-  _handleFile(_req: Request, file: Express.Multer.File, cb: (error?: unknown, info?: Partial<Express.Multer.File>) => void) {
+  _handleFile(_req: Request, file: Express.Multer.File, cb: FileCallback) {
     const tempPath = this.blobs.tempPath();
     const hash = createHash('sha256');
     let bytes = 0;
@@ -35,7 +81,14 @@ class TempFileStorage implements StorageEngine {
       },
     });
     pipeline(file.stream, meter, fs.createWriteStream(tempPath, { flags: 'wx', mode: 0o600 })).then(
-      () => cb(null, { path: tempPath, size: bytes, filename: hash.digest('hex') }),
+      () => {
+        const image = described(file, bytes, hash.digest('hex'), {
+          contents: () => fs.promises.readFile(tempPath),
+          storeIn: (blobs) => blobs.adopt(tempPath),
+          discard: () => fs.promises.unlink(tempPath).catch(() => undefined),
+        });
+        cb(null, { path: tempPath, size: bytes, image });
+      },
       (err) => fs.rm(tempPath, { force: true }, () => cb(err)),
     );
   }
@@ -45,6 +98,10 @@ class TempFileStorage implements StorageEngine {
   }
 }
 
+function described(file: Express.Multer.File, bytes: number, sha256: string, how: Pick<UploadedImage, 'contents' | 'storeIn' | 'discard'>): UploadedImage {
+  return { field: file.fieldname, filename: cleanFilename(file.originalname), bytes, sha256, ...how };
+}
+
 export interface UploadLimits {
   maxBytes: number;
   maxFiles: number;
@@ -52,10 +109,10 @@ export interface UploadLimits {
   fileFields: string[];
 }
 
-/** multer with every limit set: size, file count, fields, parts, field name and value sizes. */
+/** multer with every limit set: size, file count, fields, parts, field name and value sizes. One file: in memory. */
 export function uploadMiddleware(blobs: BlobStore, limits: UploadLimits): RequestHandler {
   const upload = multer({
-    storage: new TempFileStorage(blobs),
+    storage: limits.maxFiles === 1 ? new MemoryStorage() : new TempFileStorage(blobs),
     // Browsers and fetch send filenames as raw UTF-8; busboy's latin1 default would garble them.
     defParamCharset: 'utf8',
     limits: {
@@ -73,16 +130,10 @@ export function uploadMiddleware(blobs: BlobStore, limits: UploadLimits): Reques
 
 /** The files of a request as UploadedImages, in the order they arrived. */
 export function uploadedFiles(req: Request): UploadedImage[] {
-  const byField = (req.files ?? {}) as Record<string, Express.Multer.File[]>;
+  const byField = (req.files ?? {}) as Record<string, File[]>;
   return Object.values(byField)
     .flat()
-    .map((f) => ({
-      field: f.fieldname,
-      filename: cleanFilename(f.originalname),
-      tempPath: f.path,
-      bytes: f.size,
-      sha256: f.filename,
-    }));
+    .flatMap((f) => (f.image ? [f.image] : []));
 }
 
 /**
@@ -96,7 +147,7 @@ export function cleanFilename(name: string | undefined): string | null {
   return clean || null;
 }
 
-/** Deletes the temp files of a request that were not moved into the store (any error after multer). */
+/** Frees the uploads of a request that were not moved into the store (any error after multer). */
 export async function discardUploads(files: UploadedImage[]): Promise<void> {
-  await Promise.all(files.map((f) => fs.promises.unlink(f.tempPath).catch(() => undefined)));
+  await Promise.all(files.map((f) => f.discard()));
 }

@@ -88,8 +88,8 @@ export function batchesRouter(ctx: ApiContext): Router {
     const id = batchId(req);
     const format = String(req.query.format ?? 'jsonl');
     if (format !== 'jsonl' && format !== 'csv') throw new AppError('invalid_field', 400, 'format: must be jsonl or csv');
-    await getBatch(ctx.batch, id);
-    await streamResults(res, ctx.batch.batches, ctx.jobs, id, format);
+    const batch = await getBatch(ctx.batch, id);
+    await streamResults(res, ctx.batch.batches, ctx.jobs, id, format, batch.label_set !== null);
   });
 
   r.get('/v1/batches/:id/jobs', async (req, res) => {

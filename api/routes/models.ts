@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { ApiContext } from '../context.js';
 import type { ModelSpec } from '../../shared/model-manifest.js';
 import { notFound } from '../../shared/errors.js';
+import { OTHER } from '../../shared/label-sets.js';
 
 function describe(ctx: ApiContext, m: ModelSpec) {
   const p = m.preprocessing;
@@ -20,6 +21,8 @@ function describe(ctx: ApiContext, m: ModelSpec) {
     output: { name: m.output_name, kind: m.output, num_classes: m.num_classes },
     preprocessing: p,
     labels_count: m.num_classes,
+    // What `label_set=<name>` answers in: the groups (with their class ids) and the implicit `other`.
+    label_sets: Object.entries(m.label_sets ?? {}).map(([name, groups]) => ({ name, classes: [...Object.keys(groups), OTHER], groups })),
     sha256: m.model.sha256,
     source: m.source ?? null,
     license: m.license ?? null,

@@ -17,6 +17,7 @@ export interface BatchTemplate {
   id: string;
   spec: ModelSpec;
   topK: number;
+  labelSet: string | null;
   /** The appender's API key name (or `public`), carried in each job for the per-tenant metrics. */
   tenant?: string;
 }
@@ -35,7 +36,7 @@ export async function prepareItems(
   const headers = [];
   for (const f of files) {
     try {
-      headers.push(await inspectImage(f.tempPath, maxPixels));
+      headers.push(await inspectImage(await f.contents(), maxPixels));
     } catch (err) {
       if (err instanceof Error) err.message = `${f.filename ?? 'an image'}: ${err.message}`;
       throw err;
@@ -46,14 +47,17 @@ export async function prepareItems(
   const createdAt = new Date().toISOString();
   for (const [i, f] of files.entries()) {
     const id = newJobId();
-    const blobKey = await blobs.adopt(f.tempPath);
+    const blobKey = await f.storeIn(blobs);
     const h = headers[i]!;
     jobs.push({
-      id, model: { name: batch.spec.name, version: batch.spec.version }, createdAt, topK: batch.topK, blobKey,
+      id, model: { name: batch.spec.name, version: batch.spec.version }, createdAt, topK: batch.topK, labelSet: batch.labelSet, blobKey,
       input: { filename: f.filename, content_type: h.contentType, bytes: f.bytes, width: h.width, height: h.height, sha256: f.sha256 },
       metadata: {}, priority: null, batchId: batch.id, requestId, webhook: null,
     });
-    payloads.push({ jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, tenant: batch.tenant, batchId: batch.id });
+    payloads.push({
+      jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, tenant: batch.tenant, batchId: batch.id,
+      image: { width: h.width, height: h.height }, ...(batch.labelSet ? { labelSet: batch.labelSet } : {}),
+    });
   }
   return { jobs, payloads };
 }

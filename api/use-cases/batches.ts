@@ -4,7 +4,7 @@ import { newBatchId } from '../../shared/ids.js';
 import type { BatchStore, BatchView } from '../../shared/batch-store.js';
 import type { JobStore } from '../../shared/job-store.js';
 import type { BlobStore } from '../../shared/storage.js';
-import type { ModelCatalog } from '../../shared/model-catalog.js';
+import { requireLabelSet, type ModelCatalog } from '../../shared/model-catalog.js';
 import type { Metrics } from '../../shared/metrics.js';
 import type { InferencePayload } from '../../shared/queues.js';
 import type { UploadedImage } from '../middleware/upload.js';
@@ -34,9 +34,10 @@ async function mustGet(deps: BatchDeps, id: string): Promise<BatchView> {
 export async function createBatch(deps: BatchDeps, fields: JobFields, files: UploadedImage[], requestId: string, tenant = 'public'): Promise<BatchView> {
   const spec = deps.models.get(fields.model ?? deps.models.defaultName);
   if (!spec) throw new AppError('unknown_model', 404, `unknown model ${JSON.stringify(fields.model)}`);
+  requireLabelSet(spec, fields.labelSet);
   const id = newBatchId();
   await deps.batches.create({
-    id, model: { name: spec.name, version: spec.version }, topK: fields.topK, createdAt: new Date().toISOString(),
+    id, model: { name: spec.name, version: spec.version }, topK: fields.topK, labelSet: fields.labelSet, createdAt: new Date().toISOString(),
     metadata: fields.metadata, webhookUrl: fields.webhookUrl,
   });
   if (files.length === 0) return mustGet(deps, id);
@@ -51,7 +52,7 @@ export async function appendImages(deps: BatchDeps, id: string, files: UploadedI
   if (batch.status !== 'open') throw notOpen(batch.status);
   const spec = deps.models.get(batch.model.name);
   if (!spec) throw new AppError('unknown_model', 404, `model ${batch.model.name} is no longer served`);
-  const { jobs, payloads } = await prepareItems(deps.blobs, deps.maxPixels, { id, spec, topK: batch.top_k, tenant }, files, requestId);
+  const { jobs, payloads } = await prepareItems(deps.blobs, deps.maxPixels, { id, spec, topK: batch.top_k, labelSet: batch.label_set, tenant }, files, requestId);
   let r: string;
   try {
     r = await deps.batches.append(id, jobs);

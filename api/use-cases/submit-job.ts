@@ -7,7 +7,7 @@ import { newJobId } from '../../shared/ids.js';
 import { IdempotencyStore } from '../idempotency.js';
 import { JobStore } from '../../shared/job-store.js';
 import type { BlobStore } from '../../shared/storage.js';
-import type { ModelCatalog } from '../../shared/model-catalog.js';
+import { requireLabelSet, type ModelCatalog } from '../../shared/model-catalog.js';
 import type { Metrics } from '../../shared/metrics.js';
 import { toBullPriority, type InferencePayload } from '../../shared/queues.js';
 import type { JobView, NewJob } from '../../shared/job-types.js';
@@ -38,14 +38,15 @@ export interface SubmitRequest {
 }
 
 /**
- * Accepts one image: checks it, stores it, records the job and enqueues it. The caller owns the temp file
- * until this returns; on success it has been moved into the blob store.
+ * Accepts one image: checks it, stores it, records the job and enqueues it. The caller discards the upload
+ * after this returns; on success it is in the blob store.
  */
 export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{ job: JobView; created: boolean }> {
   const { fields, image } = req;
   const spec = deps.models.get(fields.model ?? deps.models.defaultName);
   if (!spec) throw new AppError('unknown_model', 404, `unknown model ${JSON.stringify(fields.model)}`);
-  const header = await inspectImage(image.tempPath, deps.maxPixels);
+  requireLabelSet(spec, fields.labelSet);
+  const header = await inspectImage(await image.contents(), deps.maxPixels);
 
   const fingerprint = IdempotencyStore.fingerprint([image.sha256, spec.name, fields]);
   if (req.idempotencyKey) {
@@ -59,8 +60,12 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
 
   try {
     const id = newJobId();
-    const blobKey = await deps.blobs.adopt(image.tempPath);
-    const payload: InferencePayload = { jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId, tenant: req.scope };
+    const blobKey = await image.storeIn(deps.blobs);
+    const payload: InferencePayload = {
+      jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId, tenant: req.scope,
+      image: { width: header.width, height: header.height },
+    };
+    if (fields.labelSet) payload.labelSet = fields.labelSet;
     if (req.batchId) payload.batchId = req.batchId;
     if (fields.webhookUrl) payload.webhook = true;
     let record: NewJob;
@@ -71,6 +76,7 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
         createdAt: new Date().toISOString(),
         input: { filename: image.filename, content_type: header.contentType, bytes: image.bytes, width: header.width, height: header.height, sha256: image.sha256 },
         topK: fields.topK,
+        labelSet: fields.labelSet,
         blobKey,
         metadata: fields.metadata,
         priority: fields.priority,

@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BenchClient, Mode, Outcome } from './http-client.js';
 import type { Photo } from './photos.js';
-import { seededRandom, sleep } from './stats.js';
+import { seededRandom, sleep, type Summary } from './stats.js';
 
 /** One finished request of a load run. */
 export interface Sample extends Outcome {
@@ -16,6 +16,8 @@ export interface LoadResult {
   /** The load generator's own event-loop delay p99 (ms beyond the 10 ms sampling): if high, the client limits. */
   clientLoopP99Ms: number;
   clientCpuMs: number;
+  /** Set by load generators that keep no per-job samples (wrk): their own counts and latency. */
+  counted?: { sent: number; ok: number; latency: Summary; errors: string[] };
 }
 
 /** The photos to send, with their multipart bodies; `next()` walks them round-robin across runs. */

@@ -10,7 +10,7 @@ import { installCleanup, killAllGroups } from './procs.js';
 import { startRedis } from './redis-stats.js';
 import { writeReport, type BenchReport, type CeilingResult, type Ratio } from './report.js';
 import { round } from './stats.js';
-import { runLayout, type LayoutResult } from './system.js';
+import { atCapacity, runLayout, type LayoutResult } from './system.js';
 import { checkTargets } from './targets.js';
 
 /**
@@ -42,10 +42,13 @@ async function ceiling(): Promise<CeilingResult> {
 }
 
 function ratioOf(l: LayoutResult, c: CeilingResult): Ratio {
-  const atCapacity = l.closed.reduce((a, b) => (b.throughput > a.throughput ? b : a));
+  const cap = atCapacity(l);
   return {
     throughput: round(l.capacity / c.best.imagesPerSecond, 3),
-    cpu: round(c.best.cpuMsPerImage / atCapacity.serviceCpuMsPerJob, 3),
+    cpu: round(c.best.cpuMsPerImage / cap.serviceCpuMsPerJob, 3),
+    serviceCpuMsPerJob: cap.serviceCpuMsPerJob,
+    ceilingCpuMsPerImage: c.best.cpuMsPerImage,
+    from: cap.name,
   };
 }
 

@@ -20,6 +20,9 @@ export interface BenchOptions {
     closedJobs: number;
     closedMaxMs: number;
     pollConcurrency: number;
+    /** Closed loops driven by wrk (when installed), each for `wrkSeconds`. */
+    wrkConcurrencies: number[];
+    wrkSeconds: number;
     openFractions: number[];
     openPollFraction: number | null;
     openMaxJobs: number;
@@ -54,7 +57,7 @@ function quickOptions(outDir: string, only: BenchOptions['only']): BenchOptions 
     ceiling: { images: 32, warmupImages: 8, singles: 3, rounds: 1 },
     system: {
       layouts: ['standalone'], splitWorkers: 2, warmupJobs: 4, idleBaselineMs: 500, idleJobs: 3, idleGapMs: 20,
-      concurrencies: [4], closedJobs: 24, closedMaxMs: 10_000, pollConcurrency: 4, openFractions: [0.5],
+      concurrencies: [4], closedJobs: 24, closedMaxMs: 10_000, pollConcurrency: 4, wrkConcurrencies: [4], wrkSeconds: 2, openFractions: [0.5],
       openPollFraction: null, openMaxJobs: 12, openSeconds: 3, traceJobs: 0,
     },
   };
@@ -67,6 +70,7 @@ function fullOptions(outDir: string, only: BenchOptions['only']): BenchOptions {
     system: {
       layouts: ['standalone', 'split'], splitWorkers: 2, warmupJobs: 16, idleBaselineMs: 3_000, idleJobs: 30, idleGapMs: 30,
       concurrencies: [1, 4, 16, 32], closedJobs: 250, closedMaxMs: 10_000, pollConcurrency: 16,
+      wrkConcurrencies: [16, 32], wrkSeconds: 8,
       openFractions: [0.25, 0.5, 0.75, 0.9], openPollFraction: 0.5, openMaxJobs: 400, openSeconds: 6, traceJobs: 20,
     },
   };

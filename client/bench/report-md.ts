@@ -1,5 +1,5 @@
 import type { BenchReport, Ratio } from './report.js';
-import type { LayoutResult } from './system.js';
+import { atCapacity, type LayoutResult } from './system.js';
 
 const row = (cells: (string | number)[]) => `| ${cells.map((c) => (typeof c === 'number' && !Number.isFinite(c) ? '–' : String(c))).join(' | ')} |`;
 const table = (head: string[], rows: (string | number)[][]) => [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
@@ -43,17 +43,17 @@ export function toMarkdown(r: BenchReport): string {
 }
 
 function layoutSection(l: LayoutResult, ratio: Ratio | undefined): string[] {
-  const runs = [l.idle.wait, l.idle.poll, ...l.closed, ...(l.closedPoll ? [l.closedPoll] : []), ...l.open, ...(l.openPoll ? [l.openPoll] : [])];
+  const runs = [l.idle.wait, l.idle.poll, ...l.closed, ...(l.closedPoll ? [l.closedPoll] : []), ...l.wrk, ...l.open, ...(l.openPoll ? [l.openPoll] : [])];
   const labels = Object.keys(runs[0]!.processes);
   const s = l.startup;
   const cmdRun = l.closed.find((x) => x.concurrency === 16) ?? l.closed[l.closed.length - 1]!;
-  const atCapacity = l.closed.reduce((a, b) => (b.throughput > a.throughput ? b : a));
+  const cap = atCapacity(l);
   const out = [
     `## System: ${l.layout} (${l.description})`,
     '',
-    `Capacity **${l.capacity} jobs/s**${ratio ? ` = **${Math.round(ratio.throughput * 100)} %** of the ceiling` : ''}` +
-      `; at capacity the service spends **${atCapacity.serviceCpuMsPerJob} ms CPU per job** (API, workers, Redis)` +
-      `${ratio ? `, so ${Math.round(ratio.cpu * 100)} % of its CPU does the bare pipeline's work` : ''}. ` +
+    `Capacity **${l.capacity} jobs/s**${ratio ? ` = **${ratio.throughput.toFixed(2)} ×** the ceiling` : ''}` +
+      `; at capacity (${cap.name}, client ${cap.client.tool} at ${cap.client.cpuMsPerJob} ms CPU per job) the service spends **${cap.serviceCpuMsPerJob} ms CPU per job** (API, workers, Redis)` +
+      `${ratio ? ` against the ceiling's ${ratio.ceilingCpuMsPerImage} ms per image: CPU ratio **${ratio.cpu.toFixed(2)}**` : ''}. ` +
       `Startup to ready: API ${s.apiReadyMs} ms, worker ${s.workerReadyMs.join(' / ')} ms (each from its own process start); ` +
       `first spawn to \`/ready\` 200: ${s.systemReadyMs} ms. Settings: ${Object.entries(l.settings).map(([k, v]) => `${k}=${v}`).join(', ') || 'defaults'}.`,
     '',
@@ -73,11 +73,12 @@ function layoutSection(l: LayoutResult, ratio: Ratio | undefined): string[] {
     '### CPU per job (ms; main thread in brackets), event-loop delay p99 / max (ms)',
     '',
     table(
-      ['run', 'service CPU', ...labels.map((k) => `${k} CPU`), 'cores busy', 'other load (cores)', ...Object.keys(runs[0]!.eventLoop).map((k) => `${k} loop`), 'Redis cmds/job'],
+      ['run', 'service CPU', ...labels.map((k) => `${k} CPU`), 'client CPU', 'cores busy', 'other load (cores)', ...Object.keys(runs[0]!.eventLoop).map((k) => `${k} loop`), 'Redis cmds/job'],
       runs.map((x) => [
         x.name,
         x.serviceCpuMsPerJob,
         ...labels.map((k) => (x.processes[k] ? `${x.processes[k].cpuMsPerJob} (${x.processes[k].mainThreadCpuMsPerJob})` : '–')),
+        `${x.client.cpuMsPerJob} (${x.client.tool})`,
         Object.values(x.processes).reduce((a, p) => a + p.cores, 0).toFixed(2),
         x.otherCores,
         ...Object.values(x.eventLoop).map((e) => `${e.p99} / ${e.max}`),
@@ -86,12 +87,13 @@ function layoutSection(l: LayoutResult, ratio: Ratio | undefined): string[] {
     ),
     '',
     'CPU per job = the process\'s CPU time over the run ÷ all jobs of the run (with two workers, each did about half); ' +
-      '`bench` is the load generator itself. Loop delay is how late the event loop ran beyond its 10 ms sampling.',
+      '`bench` is the bench process (the load generator in Node runs); `client CPU` is the load generator\'s own, wrk\'s from its ' +
+      'process times. wrk runs have no per-job timings or top-1 (wrk does not read the answers). Loop delay is how late the event loop ran beyond its 10 ms sampling.',
     '',
     `Peak RSS: ${Object.entries(l.peakRssMb).map(([k, v]) => `${k} ${v} MB`).join(', ')}; ` +
       `right after startup: ${Object.entries(l.startup.rssAtReadyMb).map(([k, v]) => `${k} ${v} MB`).join(', ')}.`,
     '',
-    ...sizing(atCapacity),
+    ...sizing(cap),
     '### Redis',
     '',
     `Commands per job (${cmdRun.name}): **${cmdRun.redis.netCommandsPerJob}** net of the background, ${cmdRun.redis.commandsPerJob} raw by INFO ` +

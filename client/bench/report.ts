@@ -15,13 +15,17 @@ export interface CeilingResult {
 }
 
 export interface Ratio {
-  /** System capacity (jobs/s) ÷ ceiling (img/s): what the issue's 90 % target is about. */
+  /** System capacity (jobs/s) ÷ ceiling (img/s): what issue 12's 0.85 target is about. */
   throughput: number;
   /**
    * Ceiling CPU ms per image ÷ service CPU ms per job at capacity: the share of the service's CPU that does the
    * bare pipeline's work. Unlike the throughput ratio it barely moves when other users load the machine.
    */
   cpu: number;
+  /** The two CPU figures of `cpu`, and the run they come from. */
+  serviceCpuMsPerJob: number;
+  ceilingCpuMsPerImage: number;
+  from: string;
 }
 
 export interface BenchReport {

@@ -40,7 +40,8 @@ export interface RunResult {
     /** commandsPerJob minus the background rate measured with no jobs, over the run's duration. */
     netCommandsPerJob: number;
     totalCommandsPerJob: number; byCommandPerJob: Record<string, number>; memoryDeltaBytes: number; memoryPerJobBytes: number; keysDelta: number };
-  client: { cpuMsPerJob: number; loopDelayP99Ms: number };
+  /** The load generator: `node` (this process, fetch) or `wrk`, and its own CPU per job either way. */
+  client: { tool: 'node' | 'wrk'; cpuMsPerJob: number; loopDelayP99Ms: number };
   /** Cores other users of the machine kept busy during the run (see Window.otherCores). */
   otherCores: number;
 }
@@ -52,7 +53,8 @@ export function toRunResult(
   idleCommandsPerSecond = 0,
 ): RunResult {
   const ok = load.samples.filter((s) => s.ok);
-  const jobs = Math.max(1, ok.length);
+  const okCount = load.counted?.ok ?? ok.length;
+  const jobs = Math.max(1, okCount);
   const t = (f: (x: NonNullable<(typeof ok)[number]['job']>['timings'] & object) => number) =>
     summarize(ok.flatMap((s) => (s.job?.timings ? [f(s.job.timings)] : [])));
   const processes: RunResult['processes'] = {};
@@ -68,14 +70,15 @@ export function toRunResult(
   }
   return {
     ...head,
-    jobs: load.samples.length,
-    ok: ok.length,
-    failed: load.samples.length - ok.length,
-    errors: [...new Set(load.samples.filter((s) => !s.ok).map((s) => s.error ?? s.job?.error?.message ?? 'failed'))].slice(0, 3),
+    client: { tool: load.counted ? 'wrk' : 'node', cpuMsPerJob: round(load.clientCpuMs / jobs), loopDelayP99Ms: round(load.clientLoopP99Ms) },
+    jobs: load.counted?.sent ?? load.samples.length,
+    ok: okCount,
+    failed: (load.counted?.sent ?? load.samples.length) - okCount,
+    errors: load.counted?.errors ?? [...new Set(load.samples.filter((s) => !s.ok).map((s) => s.error ?? s.job?.error?.message ?? 'failed'))].slice(0, 3),
     elapsedMs: round(load.elapsedMs, 0),
-    throughput: round((ok.length * 1000) / load.elapsedMs, 1),
-    top1: round(ok.filter((s) => s.correct).length / jobs, 3),
-    latency: summarize(ok.map((s) => s.latencyMs)),
+    throughput: round((okCount * 1000) / load.elapsedMs, 1),
+    top1: load.counted ? NaN : round(ok.filter((s) => s.correct).length / jobs, 3),
+    latency: load.counted?.latency ?? summarize(ok.map((s) => s.latencyMs)),
     timings: {
       queue: t((x) => x.queue_ms),
       preprocess: t((x) => x.preprocess_ms),
@@ -99,7 +102,6 @@ export function toRunResult(
       memoryPerJobBytes: round(w.redis.usedMemoryBytes / jobs, 0),
       keysDelta: w.redis.keys,
     },
-    client: { cpuMsPerJob: round(load.clientCpuMs / jobs), loopDelayP99Ms: round(load.clientLoopP99Ms) },
     otherCores: round(w.otherCores),
   };
 }

@@ -8,6 +8,7 @@ import { toRunResult, type RunResult } from './run-result.js';
 import { startStack, type RunningStack, type Startup } from './stack.js';
 import { round, sleep } from './stats.js';
 import type { Mode } from './http-client.js';
+import { runWrk, wrkAvailable, wrkLoad } from './wrk.js';
 
 export interface LayoutResult {
   layout: string;
@@ -19,7 +20,9 @@ export interface LayoutResult {
   idle: { wait: RunResult; poll: RunResult };
   closed: RunResult[];
   closedPoll: RunResult | null;
-  /** Highest closed-loop throughput (Prefer: wait), jobs/s: what the open-loop rates are fractions of. */
+  /** Closed loops driven by wrk (empty when it is not installed): the service's cost without the Node client's. */
+  wrk: RunResult[];
+  /** Highest closed-loop throughput (Prefer: wait, Node or wrk), jobs/s: what the open-loop rates are fractions of. */
   capacity: number;
   open: RunResult[];
   openPoll: RunResult | null;
@@ -86,7 +89,17 @@ async function exercise(stack: RunningStack, redis: { pid: number; client: Redis
   }
   const closedPoll = await measure({ name: `closed c=${o.pollConcurrency}, poll`, kind: 'closed', mode: 'poll', concurrency: o.pollConcurrency }, () =>
     closedLoop(client, w, { concurrency: o.pollConcurrency, jobs: o.closedJobs, maxMs: o.closedMaxMs, mode: 'poll' }));
-  const capacity = Math.max(...closed.map((r) => r.throughput));
+  const wrk: RunResult[] = [];
+  if (o.wrkConcurrencies.length && wrkAvailable()) {
+    const url = `http://127.0.0.1:${stack.apiPort}`;
+    for (const c of o.wrkConcurrencies) {
+      wrk.push(await measure({ name: `wrk c=${c}, wait`, kind: 'closed', mode: 'wait', concurrency: c }, async () =>
+        wrkLoad(await runWrk(url, w.bodies, { connections: c, seconds: o.wrkSeconds }))));
+    }
+  } else {
+    log(`  wrk not used (${o.wrkConcurrencies.length ? 'not installed' : 'none asked for'}): capacity is measured with the Node client`);
+  }
+  const capacity = Math.max(...closed.map((r) => r.throughput), ...wrk.map((r) => r.throughput));
 
   const openRun = (fraction: number, mode: Mode) => {
     const rate = round(fraction * capacity, 1);
@@ -110,7 +123,7 @@ async function exercise(stack: RunningStack, redis: { pid: number; client: Redis
   const sampleId = await latestJobId(redis.client, stack.prefix);
   const usage = async (key: string) => (sampleId ? ((await redis.client.call('MEMORY', 'USAGE', key)) as number | null) : null);
 
-  const all = [idle.wait, idle.poll, ...closed, closedPoll, ...open, ...(openPoll ? [openPoll] : [])];
+  const all = [idle.wait, idle.poll, ...closed, closedPoll, ...wrk, ...open, ...(openPoll ? [openPoll] : [])];
   const peakRssMb: Record<string, number> = {};
   for (const r of all) for (const [label, p] of Object.entries(r.processes)) peakRssMb[label] = Math.max(peakRssMb[label] ?? 0, p.peakRssMb);
   return {
@@ -122,6 +135,7 @@ async function exercise(stack: RunningStack, redis: { pid: number; client: Redis
     idle,
     closed,
     closedPoll,
+    wrk,
     capacity,
     open,
     openPoll,
@@ -134,6 +148,11 @@ async function exercise(stack: RunningStack, redis: { pid: number; client: Redis
     trace,
     peakRssMb,
   };
+}
+
+/** The closed-loop run (Node or wrk) with the highest throughput: where CPU per job at capacity is read. */
+export function atCapacity(l: LayoutResult): RunResult {
+  return [...l.closed, ...l.wrk].reduce((a, b) => (b.throughput > a.throughput ? b : a));
 }
 
 /** Some job id under the prefix, to weigh one record and one BullMQ job with MEMORY USAGE. */

@@ -8,6 +8,7 @@ TOOLS=(
   "redis-server redis-server"
   "promtool prometheus"
   "prometheus prometheus"
+  "wrk wrk"
 )
 missing=()
 for entry in "${TOOLS[@]}"; do

@@ -5,6 +5,7 @@ import { solidImage } from '../helpers/tiny-model.js';
 import {
   InvalidImageError,
   decodeResized,
+  type PreprocessOptions,
   preprocess,
   roundHalfEven,
   writeTensor,
@@ -119,7 +120,7 @@ describe('preprocess', () => {
 describe('preprocess rejects unusable bytes with InvalidImageError', () => {
   const p: Preprocessing = { ...small, resize: 256, crop: 224 };
 
-  async function rejection(bytes: Buffer, opts?: { maxPixels?: number }): Promise<InvalidImageError> {
+  async function rejection(bytes: Buffer, opts?: PreprocessOptions): Promise<InvalidImageError> {
     const err = await preprocess(bytes, p, opts).then(
       () => undefined,
       (e: unknown) => e,
@@ -155,6 +156,17 @@ describe('preprocess rejects unusable bytes with InvalidImageError', () => {
     expect(tooBig.message).toMatch(/3000×3000/);
     const sliver = await sharp({ create: { width: 1, height: 20000, channels: 3, background: '#888' } }).png().toBuffer();
     expect((await rejection(sliver)).code).toBe('image_too_large');
+  });
+
+  it('checks the header it is given instead of reading one, and sharp still refuses pixels beyond the limit', async () => {
+    // The API passes the dimensions it read; the worker checks those (a small image said to be huge is refused)...
+    const small = await solidImage([10, 20, 30]);
+    const said = await rejection(small, { maxPixels: 1_000_000, header: { width: 4000, height: 4000 } });
+    expect(said.message).toMatch(/4000×4000/);
+    expect((await rejection(small, { header: { width: 10, height: 400 } })).message).toMatch(/elongated/);
+    // ...and a header that understates the image does not let its pixels through: sharp's own limit holds.
+    const big = await sharp({ create: { width: 3000, height: 3000, channels: 3, background: '#888' } }).png().toBuffer();
+    expect((await rejection(big, { maxPixels: 1_000_000, header: { width: 300, height: 300 } })).code).toBe('image_too_large');
   });
 });
 
