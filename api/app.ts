@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { requestId } from './middleware/request-id.js';
 import { accessLog } from './middleware/access-log.js';
+import { traceRequests } from './middleware/tracing.js';
 import { errorHandler, notFoundRoute } from './middleware/error-handler.js';
 import { httpMetrics } from './middleware/http-metrics.js';
 import { requireApiKey } from './middleware/auth.js';
@@ -24,6 +25,7 @@ export function createApp(ctx: ApiContext): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(requestId);
+  app.use(traceRequests);
   app.use(accessLog(ctx.logger));
   app.use(httpMetrics(ctx.metrics));
   app.use(express.json({ limit: '64kb' }));

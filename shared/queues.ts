@@ -1,3 +1,5 @@
+import type { TraceCarrier } from './tracing.js';
+
 /** Queue names and job payloads: a closed set, payloads keyed by name. Payloads hold references, never bytes. */
 export const QUEUES = { inference: 'inference', webhooks: 'webhooks' } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -18,6 +20,8 @@ export interface InferencePayload {
   requestId?: string;
   /** Who submitted it: the API key's name, or `public` without auth (a bounded metrics label). */
   tenant?: string;
+  /** W3C trace context of the enqueue, when tracing is on: the worker continues the trace from it. */
+  trace?: TraceCarrier;
   batchId?: string;
   /** Set when the job has a webhook, so workers read the job record back only for those. */
   webhook?: boolean;
@@ -33,6 +37,8 @@ export interface WebhookPayload {
   jobId?: string;
   batchId?: string;
   requestId?: string;
+  /** Trace context of the status change (the job's span), so the attempt joins the job's trace. */
+  trace?: TraceCarrier;
 }
 
 /** Maps the optional client `priority` (0 highest … 10 lowest, default 5) to BullMQ's (1 highest). */

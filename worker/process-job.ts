@@ -12,6 +12,7 @@ import { decodeResized, type RawImage } from './preprocess.js';
 import { InvalidImageError } from './invalid-image-error.js';
 import { IsolatedCrashError, runIsolated } from './isolated-run.js';
 import { labelSetAnswer, topK } from './postprocess.js';
+import { activeTraceId, inSpan } from '../shared/tracing.js';
 
 export interface ProcessDeps {
   jobs: JobStore;
@@ -90,7 +91,7 @@ export function createProcessor(deps: ProcessDeps) {
         batch_size: out.batchSize,
       };
       const storing = performance.now();
-      const done = await deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, labelSet, timings }, new Date().toISOString());
+      const done = await inSpan('result write', () => deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, labelSet, timings }, new Date().toISOString()));
       deps.metrics.resultWrite.observe({ model }, since(storing) / 1000);
       if (done.ok) {
         deps.metrics.jobsFinished.inc({ model, status: 'succeeded' });
@@ -100,7 +101,7 @@ export function createProcessor(deps: ProcessDeps) {
         if (done.batchCompleted && batchId) await deps.onBatchCompleted?.(batchId);
       }
       // The job's access line: one per finished job (failures log theirs in failJob).
-      if (done.ok) log.info({ status: 'succeeded', ...timings, store_ms: round(since(storing)), batch_id: batchId }, 'job finished');
+      if (done.ok) log.info({ status: 'succeeded', ...timings, store_ms: round(since(storing)), batch_id: batchId, trace_id: activeTraceId() }, 'job finished');
       return { stored: true };
     } catch (err) {
       if (err instanceof InvalidImageError) {
@@ -128,7 +129,7 @@ async function runBatched(deps: ProcessDeps, loaded: LoadedModel, bytes: Buffer,
   loaded.decoding.count++;
   let raw: RawImage;
   try {
-    raw = await decodeResized(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels, header });
+    raw = await inSpan('decode', () => decodeResized(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels, header }));
   } finally {
     loaded.decoding.count--;
   }
@@ -164,7 +165,7 @@ export async function failJob(deps: ProcessDeps, job: Job<InferencePayload>, err
   const { jobId, model, blobKey, batchId } = job.data;
   const done = await deps.jobs.finish(jobId, batchId, { kind: 'failed', error }, new Date().toISOString());
   if (done.ok) {
-    deps.logger.info({ job_id: jobId, request_id: job.data.requestId, model, batch_id: batchId, status: 'failed', code: error.code, attempts: job.attemptsStarted }, 'job finished');
+    deps.logger.info({ job_id: jobId, request_id: job.data.requestId, model, batch_id: batchId, status: 'failed', code: error.code, attempts: job.attemptsStarted, trace_id: activeTraceId() }, 'job finished');
     deps.metrics.jobsFinished.inc({ model, status: 'failed' });
     deps.metrics.jobFailures.inc({ model, code: error.code });
     await deps.blobs.delete(blobKey);

@@ -20,6 +20,9 @@ import { startMetricsServer } from './metrics-server.js';
 import { createWebhookWorker } from './webhook-worker.js';
 import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
 import { webhookSecret } from '../shared/webhook-secret.js';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { recordSpan } from '../shared/tracing.js';
+import { tracedProcessor } from './traced-processor.js';
 
 export interface RunningWorker {
   id: string;
@@ -55,6 +58,9 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
     batch: config.batch,
     onFlush: (model, e) => {
       log.info({ model, batch_size: e.size, reason: e.reason, inference_ms: Math.round(e.durationMs * 10) / 10 }, 'batch run');
+      // Its own trace, linked to the span of every job in the batch (one run serves many traces).
+      const end = Date.now();
+      recordSpan('batch run', end - e.durationMs, end, { links: e.links.map((context) => ({ context })), attributes: { 'inferq.model': model, 'inferq.batch_size': e.size, 'inferq.flush_reason': e.reason } }, ROOT_CONTEXT);
       metrics.batchFlushes.inc({ model, reason: e.reason });
       metrics.batchSize.observe({ model }, e.size);
       metrics.batchInference.observe({ model }, e.durationMs / 1000);
@@ -81,7 +87,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
     onBatchCompleted: (id) => notifier.batchEnded(id),
   };
 
-  const worker = new Worker<InferencePayload>(QUEUES.inference, createProcessor(deps), {
+  const worker = new Worker<InferencePayload>(QUEUES.inference, tracedProcessor(createProcessor(deps)), {
     connection: redis,
     prefix: config.redis.prefix,
     concurrency: config.worker.concurrency,

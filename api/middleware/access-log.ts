@@ -45,5 +45,7 @@ function line(request: IncomingMessage, response: ServerResponse, durationMs: nu
     api_key: req.apiKeyName,
     // Set by the error handler on a refused request: the `error.code` the client got.
     error_code: res.locals.errorCode as string | undefined,
+    // With tracing on: the trace this request belongs to (api/middleware/tracing.ts).
+    trace_id: res.locals.traceId as string | undefined,
   };
 }

@@ -5,6 +5,7 @@ import type { UploadedImage } from '../middleware/upload.js';
 import type { BlobStore } from '../../shared/storage.js';
 import type { ModelSpec } from '../../shared/model-manifest.js';
 import type { NewJob } from '../../shared/job-types.js';
+import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 import type { InferencePayload } from '../../shared/queues.js';
 
 /**
@@ -63,5 +64,10 @@ export async function prepareItems(
 }
 
 export async function enqueueItems(queue: Queue<InferencePayload>, payloads: InferencePayload[]): Promise<void> {
-  await queue.addBulk(payloads.map((data) => ({ name: 'classify', data, opts: { jobId: data.jobId, priority: BATCH_ITEM_PRIORITY } })));
+  // One enqueue span for the append; every item's payload carries it, so each job's trace starts here.
+  await inSpan('enqueue', async () => {
+    const trace = currentCarrier();
+    const items = payloads.map((data) => ({ name: 'classify', data: trace ? { ...data, trace } : data, opts: { jobId: data.jobId, priority: BATCH_ITEM_PRIORITY } }));
+    await queue.addBulk(items);
+  }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.jobs': payloads.length } });
 }

@@ -10,6 +10,7 @@ import type { BlobStore } from '../../shared/storage.js';
 import { requireLabelSet, type ModelCatalog } from '../../shared/model-catalog.js';
 import type { Metrics } from '../../shared/metrics.js';
 import { toBullPriority, type InferencePayload } from '../../shared/queues.js';
+import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 import type { JobView, NewJob } from '../../shared/job-types.js';
 
 export interface SubmitDeps {
@@ -85,10 +86,15 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
         webhook: fields.webhookUrl ? { url: fields.webhookUrl, events: fields.webhookEvents } : null,
       };
       await deps.jobs.create(record);
-      await deps.queue.add('classify', payload, {
-        jobId: id,
-        ...(fields.priority !== null ? { priority: toBullPriority(fields.priority) } : {}),
-      });
+      // The enqueue span's context travels in the payload: the worker's spans continue this trace.
+      await inSpan('enqueue', async () => {
+        const trace = currentCarrier();
+        if (trace) payload.trace = trace;
+        await deps.queue.add('classify', payload, {
+          jobId: id,
+          ...(fields.priority !== null ? { priority: toBullPriority(fields.priority) } : {}),
+        });
+      }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.job_id': id } });
     } catch (err) {
       // Nothing half-made may stay behind: no record pointing at a job that will never run, no orphan blob.
       // Redis may be the thing that failed, so the record's removal is retried until it goes through.
