@@ -27,20 +27,21 @@ export function writeMetrics(registry: Registry, accept: string | undefined): Pr
   return run;
 }
 
-async function textFormat(registry: Registry) {
-  return { contentType: TEXT, body: await registry.metrics() };
-}
+const textFormat = (registry: Registry) => render(registry, TEXT);
+const openMetrics = (registry: Registry) => render(registry, OPENMETRICS);
 
-async function openMetrics(registry: Registry) {
+/** The registry in `format` for one scrape, then back as it was (an exemplar registry is OpenMetrics at rest). */
+async function render(registry: Registry, format: typeof TEXT | typeof OPENMETRICS): Promise<Exposition> {
   const metrics = registry.getMetricsAsArray() as unknown as { name: string }[];
   const names = metrics.map((m) => m.name);
   // prom-client types a registry by its format; this one is switched for the length of one scrape.
   const switchable = registry as unknown as Registry<typeof OPENMETRICS | typeof TEXT>;
-  switchable.setContentType(OPENMETRICS);
+  const atRest = switchable.contentType;
+  switchable.setContentType(format);
   try {
-    return { contentType: OPENMETRICS, body: await registry.metrics() };
+    return { contentType: format, body: await registry.metrics() };
   } finally {
-    switchable.setContentType(TEXT);
+    switchable.setContentType(atRest);
     metrics.forEach((m, i) => (m.name = names[i]!));
   }
 }

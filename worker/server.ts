@@ -37,7 +37,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   const id = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const log = logger.child({ worker_id: id });
   const closers = new Closers();
-  const metrics = createMetrics('worker');
+  const metrics = createMetrics('worker', { exemplars: Boolean(config.tracing.otlpEndpoint) });
   // First, before the models load: a taken port fails the start at once, with a message naming it.
   let served: string[] = [];
   let status: 'starting' | 'ok' = 'starting';

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,5 +84,17 @@ describe('tracing to an OTLP collector', () => {
     await until('the job line', () => line(worker.output, 'job finished'), 10_000);
     expect(line(api.output, 'request completed')).toMatchObject({ route: '/v1/jobs', trace_id: traceId });
     expect(line(worker.output, 'job finished')).toMatchObject({ status: 'succeeded', trace_id: traceId });
+
+    // Exemplars: the latency buckets name the trace of a job they counted, in OpenMetrics; text stays plain.
+    const om = await (await fetch(`${worker.url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } })).text();
+    for (const h of ['inferq_job_end_to_end_seconds', 'inferq_job_queue_wait_seconds']) {
+      expect(om).toMatch(new RegExp(`^${h}_bucket\\{[^}]*\\} 1 # \\{trace_id="${traceId}"\\} [0-9.e-]+ [0-9.]+$`, 'm'));
+    }
+    const text = await (await fetch(`${worker.url}/metrics`)).text();
+    expect(text).toMatch(/^inferq_job_end_to_end_seconds_bucket\{/m);
+    expect(text).not.toContain('trace_id');
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(`${check.stdout}${check.stderr}`).toBe('');
+    expect(check.status).toBe(0);
   }, 90_000);
 });
