@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { isTerminal, type JobStatus } from '../shared/job-types.js';
 
 type Resolve = (status: JobStatus | null) => void;
@@ -11,7 +11,7 @@ export class JobWaiter {
   private readonly waiting = new Map<string, Set<Resolve>>();
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly channel: string,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 
 export interface WorkerInfo {
   metrics_port: number;
@@ -11,7 +11,7 @@ export interface WorkerInfo {
  */
 export class Heartbeats {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlSeconds: number,
   ) {}

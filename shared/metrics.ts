@@ -40,6 +40,7 @@ export function createMetrics(role: 'api' | 'worker', opts: { exemplars?: boolea
     resultWrite: new client.Histogram({ name: 'inferq_result_write_seconds', help: 'Storing one result in the job record', labelNames: ['model'], buckets: FAST, registers: r }),
     endToEnd: latencyHistogram({ name: 'inferq_job_end_to_end_seconds', help: 'Time from submit until the result was stored', labelNames: ['model'], buckets: SLOW, registers: r }, exemplars),
     httpDuration: new client.Histogram({ name: 'inferq_http_request_duration_seconds', help: 'HTTP requests by route template', labelNames: ['method', 'route', 'status_code'], buckets: SLOW, registers: r }),
+    deadlineExpired: new client.Counter({ name: 'inferq_jobs_deadline_expired_total', help: 'Jobs failed with deadline_exceeded, by where it was decided: take (a worker reached it) or sweep', labelNames: ['model', 'at'], registers: r }),
     webhookDeliveries: new client.Counter({ name: 'inferq_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers: r }),
     webhookDuration: new client.Histogram({ name: 'inferq_webhook_delivery_seconds', help: 'Duration of one webhook delivery attempt', buckets: SLOW, registers: r }),
   };

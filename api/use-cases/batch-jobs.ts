@@ -6,19 +6,15 @@ import type { BlobStore } from '../../shared/storage.js';
 import type { ModelSpec } from '../../shared/model-manifest.js';
 import type { NewJob } from '../../shared/job-types.js';
 import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
-import type { InferencePayload } from '../../shared/queues.js';
-
-/**
- * Batch items go after every single job: BullMQ serves its plain wait list before prioritized jobs, and single
- * jobs with an explicit priority get 1–11, so one huge batch never starves the single jobs submitted after it.
- */
-export const BATCH_ITEM_PRIORITY = 20;
+import { toBullPriority, type InferencePayload } from '../../shared/queues.js';
 
 export interface BatchTemplate {
   id: string;
   spec: ModelSpec;
   topK: number;
   labelSet: string | null;
+  /** The batch's deadline (epoch ms), which every item carries; null: none. */
+  deadlineAt: number | null;
   /** The appender's API key name (or `public`), carried in each job for the per-tenant metrics. */
   tenant?: string;
 }
@@ -53,7 +49,7 @@ export async function prepareItems(
     jobs.push({
       id, model: { name: batch.spec.name, version: batch.spec.version }, createdAt, topK: batch.topK, labelSet: batch.labelSet, blobKey,
       input: { filename: f.filename, content_type: h.contentType, bytes: f.bytes, width: h.width, height: h.height, sha256: f.sha256 },
-      metadata: {}, priority: null, batchId: batch.id, requestId, webhook: null,
+      metadata: {}, priority: null, deadlineAt: batch.deadlineAt, batchId: batch.id, requestId, webhook: null,
     });
     payloads.push({
       jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, tenant: batch.tenant, batchId: batch.id,
@@ -63,11 +59,12 @@ export async function prepareItems(
   return { jobs, payloads };
 }
 
+/** Batch items run at the default level, after the single jobs of that level (see toBullPriority). */
 export async function enqueueItems(queue: Queue<InferencePayload>, payloads: InferencePayload[]): Promise<void> {
+  const priority = toBullPriority(null, 'batch');
   // One enqueue span for the append; every item's payload carries it, so each job's trace starts here.
   await inSpan('enqueue', async () => {
     const trace = currentCarrier();
-    const items = payloads.map((data) => ({ name: 'classify', data: trace ? { ...data, trace } : data, opts: { jobId: data.jobId, priority: BATCH_ITEM_PRIORITY } }));
-    await queue.addBulk(items);
+    await queue.addBulk(payloads.map((data) => ({ name: 'classify', data: trace ? { ...data, trace } : data, opts: { jobId: data.jobId, priority } })));
   }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.jobs': payloads.length } });
 }

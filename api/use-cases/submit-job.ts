@@ -81,6 +81,7 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
         blobKey,
         metadata: fields.metadata,
         priority: fields.priority,
+        deadlineAt: fields.deadlineMs === null ? null : Date.now() + fields.deadlineMs,
         batchId: req.batchId ?? null,
         requestId: req.requestId,
         webhook: fields.webhookUrl ? { url: fields.webhookUrl, events: fields.webhookEvents } : null,
@@ -90,10 +91,7 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
       await inSpan('enqueue', async () => {
         const trace = currentCarrier();
         if (trace) payload.trace = trace;
-        await deps.queue.add('classify', payload, {
-          jobId: id,
-          ...(fields.priority !== null ? { priority: toBullPriority(fields.priority) } : {}),
-        });
+        await deps.queue.add('classify', payload, { jobId: id, priority: toBullPriority(fields.priority, 'single') });
       }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.job_id': id } });
     } catch (err) {
       // Nothing half-made may stay behind: no record pointing at a job that will never run, no orphan blob.
