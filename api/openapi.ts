@@ -56,7 +56,7 @@ const E = {
     'The bytes claim an image that cannot be used (unreadable header, animated or multi-page, over MAX_IMAGE_PIXELS), or the Idempotency-Key was used with a different request.',
   ),
   rateLimited: errorResponse(429, ['rate_limited'], 'Rate limit for this key or IP (when rate limiting is enabled).'),
-  unavailable: errorResponse(503, ['unavailable', 'overloaded'], 'The queue store (Redis) is unreachable or out of memory, or the queue is over its high-water mark.'),
+  unavailable: errorResponse(503, ['unavailable', 'overloaded'], 'The queue store (Redis) or the image store (S3) is unreachable, Redis is out of memory, or the queue is over its high-water mark.'),
   storage: errorResponse(507, ['insufficient_storage'], 'The upload store is full; try again later.'),
   internal: errorResponse(500, ['internal_error'], 'An unexpected error (never a stack trace).'),
   jobNotFound: errorResponse(404, ['not_found'], 'No job with this id, or it is past retention (JOB_RETENTION_SECONDS).'),

@@ -5,7 +5,7 @@ import type { Logger } from '../shared/logger.js';
 import { createRedis, refuseMisreadTopology, waitForRedis, warnUnlessNoEviction } from '../shared/redis.js';
 import { JobStore } from '../shared/job-store.js';
 import { BatchStore } from '../shared/batch-store.js';
-import { FsBlobStore } from '../shared/storage.js';
+import { openBlobStore } from '../shared/storage.js';
 import { ModelCatalog } from '../shared/model-catalog.js';
 import { createMetrics } from '../shared/metrics.js';
 import { Heartbeats } from '../shared/heartbeats.js';
@@ -46,7 +46,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   closers.add('subscriber', () => subscriber.quit().catch(() => subscriber.disconnect()));
 
   const models = ModelCatalog.fromConfig(config);
-  const blobs = await new FsBlobStore(config.uploads.dir).init();
+  const blobs = await openBlobStore(config, logger);
   const jobs = new JobStore(redis, config.redis.prefix, config.retentionSeconds);
   const queue = new Queue(QUEUES.inference, {
     connection: redis,

@@ -61,6 +61,20 @@ const schema = z.object({
   /** Models the worker loads; defaults to the default model alone. */
   MODELS: list,
   UPLOAD_DIR: z.string().default('.inferq/uploads'),
+  /** Where uploaded images wait for a worker: `fs` (UPLOAD_DIR, shared by every process) or `s3` (a bucket). */
+  STORAGE: z.enum(['fs', 's3']).default('fs'),
+  /** An S3-compatible endpoint (MinIO, Ceph RGW, Swift); unset for AWS S3 itself. */
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_BUCKET: z.string().min(3).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  /** Prepended to every object key (e.g. `inferq/`), so one bucket can hold several deployments. */
+  S3_PREFIX: z.string().default(''),
+  /** `true` for servers without virtual-hosted buckets (MinIO, Swift, most self-hosted stores). */
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** The longest one S3 request attempt may take, connect to answer (the SDK makes up to 3): a hung store fails. */
+  S3_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  /** How long a worker keeps retrying an unreachable blob store before the job fails `blob_unavailable`. */
+  BLOB_READ_RETRY_MS: durationMs(60_000),
   /** Bytes per uploaded image (default 10 MiB). */
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   /** Images one batch request (create or append) may carry; a 10,000-image batch arrives in many requests. */
@@ -177,6 +191,7 @@ export interface Config {
   dataDir: string;
   models: { manifest: string; dir: string; mirror?: string; default: string; served: string[] };
   uploads: { dir: string; maxBytes: number; maxPixels: number; maxBatchFiles: number };
+  storage: { kind: 'fs' | 's3'; s3?: S3Settings; readRetryMs: number };
   batch: { maxSize: number; maxDelayMs: number; flushWhenIdle: boolean };
   worker: {
     concurrency: number;
@@ -197,6 +212,15 @@ export interface Config {
   rateLimit: { requests: number; windowSeconds: number };
   backpressure: { highWater: number; lowWater: number };
   faults: { crashOnSha256?: string };
+}
+
+export interface S3Settings {
+  endpoint?: string;
+  bucket: string;
+  region: string;
+  prefix: string;
+  forcePathStyle: boolean;
+  timeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -224,6 +248,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       `WORKER_CONCURRENCY=${concurrency}: must be ≥ BATCH_MAX_SIZE (${e.BATCH_MAX_SIZE}) or batches never fill`,
     ]);
   }
+  if (e.STORAGE === 's3' && !e.S3_BUCKET) throw new ConfigError(['S3_BUCKET: required when STORAGE=s3']);
+  const s3: S3Settings | undefined = e.STORAGE === 's3'
+    ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET!, region: e.S3_REGION, prefix: e.S3_PREFIX, forcePathStyle: e.S3_FORCE_PATH_STYLE, timeoutMs: e.S3_TIMEOUT_MS }
+    : undefined;
   const spec = redisSpec(e);
   const served = e.MODELS.length ? e.MODELS : [e.DEFAULT_MODEL];
   if (!served.includes(e.DEFAULT_MODEL)) served.unshift(e.DEFAULT_MODEL);
@@ -242,6 +270,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       served,
     },
     uploads: { dir: path.resolve(e.UPLOAD_DIR), maxBytes: e.MAX_UPLOAD_BYTES, maxPixels: e.MAX_IMAGE_PIXELS, maxBatchFiles: e.MAX_BATCH_FILES_PER_REQUEST },
+    storage: { kind: e.STORAGE, s3, readRetryMs: e.BLOB_READ_RETRY_MS },
     batch: { maxSize: e.BATCH_MAX_SIZE, maxDelayMs: e.BATCH_MAX_DELAY_MS, flushWhenIdle: e.BATCH_FLUSH_WHEN_IDLE },
     worker: {
       concurrency,

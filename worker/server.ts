@@ -6,7 +6,8 @@ import type { Logger } from '../shared/logger.js';
 import { createRedis, refuseMisreadTopology, warnUnlessNoEviction } from '../shared/redis.js';
 import { JobStore } from '../shared/job-store.js';
 import { BatchStore } from '../shared/batch-store.js';
-import { FsBlobStore } from '../shared/storage.js';
+import { openBlobStore } from '../shared/storage.js';
+import { withReadRetries } from './blob-retry.js';
 import { ModelCatalog } from '../shared/model-catalog.js';
 import { createMetrics } from '../shared/metrics.js';
 import { Heartbeats } from '../shared/heartbeats.js';
@@ -75,7 +76,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   closers.add('redis', () => redis.quit().catch(() => redis.disconnect()));
   await refuseMisreadTopology(redis, spec);
   void warnUnlessNoEviction(redis, log);
-  const blobs = await new FsBlobStore(config.uploads.dir).init();
+  const blobs = withReadRetries(await openBlobStore(config, log), { budgetMs: config.storage.readRetryMs, log, isClosing: () => closing });
   const jobs = new JobStore(redis, config.redis.prefix, config.retentionSeconds);
   const heartbeats = new Heartbeats(redis, config.redis.prefix, config.worker.heartbeatTtlSeconds);
   const webhookQueue = createWebhookQueue(config, redis);

@@ -21,7 +21,7 @@ export interface BatchTemplate {
 
 /**
  * Checks every image of an append before anything is stored, so a bad file fails the whole request and the
- * batch is unchanged (all or none); then moves them into the blob store and describes their jobs.
+ * batch is unchanged (all or none); then moves them into the blob store (all or none too) and describes their jobs.
  */
 export async function prepareItems(
   blobs: BlobStore,
@@ -39,12 +39,13 @@ export async function prepareItems(
       throw err;
     }
   }
+  const keys = await storeAll(blobs, files);
   const jobs: NewJob[] = [];
   const payloads: InferencePayload[] = [];
   const createdAt = new Date().toISOString();
   for (const [i, f] of files.entries()) {
     const id = newJobId();
-    const blobKey = await f.storeIn(blobs);
+    const blobKey = keys[i]!;
     const h = headers[i]!;
     jobs.push({
       id, model: { name: batch.spec.name, version: batch.spec.version }, createdAt, topK: batch.topK, labelSet: batch.labelSet, blobKey,
@@ -57,6 +58,33 @@ export async function prepareItems(
     });
   }
   return { jobs, payloads };
+}
+
+/** Stores taken at once: an S3 put is a network round trip, and an append carries up to 100 images. */
+const STORE_CONCURRENCY = 8;
+
+/** Puts every file into the store, a few at a time; all or none: if one fails, those stored are deleted. */
+async function storeAll(blobs: BlobStore, files: UploadedImage[]): Promise<string[]> {
+  const keys: string[] = [];
+  const failure: { err?: unknown } = {};
+  let next = 0;
+  const lane = async () => {
+    while (!('err' in failure) && next < files.length) {
+      const i = next++;
+      try {
+        keys[i] = await files[i]!.storeIn(blobs);
+      } catch (err) {
+        if (!('err' in failure)) failure.err = err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(STORE_CONCURRENCY, files.length) }, lane));
+  if ('err' in failure) {
+    // The store may be what failed, so these deletes may not reach it either: the sweep is the backstop.
+    await Promise.allSettled(keys.filter(Boolean).map((k) => blobs.delete(k)));
+    throw failure.err;
+  }
+  return keys;
 }
 
 /** Batch items run at the default level, after the single jobs of that level (see toBullPriority). */

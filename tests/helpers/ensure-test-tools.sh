@@ -9,6 +9,13 @@ TOOLS=(
   "promtool prometheus"
   "prometheus prometheus"
   "wrk wrk"
+  # OpenStack Swift with s3api (in python3-swift), the S3-compatible store of the STORAGE=s3 tests.
+  "swift-ring-builder swift"
+  "swift-proxy-server swift-proxy"
+  "swift-account-server swift-account"
+  "swift-container-server swift-container"
+  "swift-object-server swift-object"
+  "memcached memcached"
 )
 missing=()
 for entry in "${TOOLS[@]}"; do
