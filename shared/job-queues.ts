@@ -1,6 +1,7 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Config } from './config.js';
 import { QUEUES, type InferencePayload } from './queues.js';
+import type { TraceCarrier } from './tracing.js';
 
 /** A job waiting for its `image_url` to be fetched (the fetch stage, worker/fetch-consumer.ts). */
 export interface FetchPayload {
@@ -10,6 +11,10 @@ export interface FetchPayload {
   topK: number;
   labelSet?: string;
   requestId?: string;
+  /** The submitter's API key name (or `public`), handed on to the inference payload. */
+  tenant?: string;
+  /** Trace context of the submit: the fetch and the inference continue its trace. */
+  trace?: TraceCarrier;
   batchId?: string;
   webhook?: boolean;
   /** The API priority (0..10) of a single job; batch items run at the batch level. */

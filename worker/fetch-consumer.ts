@@ -65,6 +65,7 @@ export function createFetchConsumer(deps: FetchDeps): Worker<FetchPayload> {
     const payload: InferencePayload = {
       jobId: p.jobId, model: p.model, blobKey, topK: p.topK, image: { width: header.width, height: header.height },
       ...(p.labelSet ? { labelSet: p.labelSet } : {}), ...(p.requestId ? { requestId: p.requestId } : {}),
+      ...(p.tenant ? { tenant: p.tenant } : {}), ...(p.trace ? { trace: p.trace } : {}),
       ...(p.batchId ? { batchId: p.batchId } : {}), ...(p.webhook ? { webhook: true } : {}),
       ...(config.resultCacheSeconds > 0 ? (p.cache ? { sha256 } : { noCache: true }) : {}),
     };

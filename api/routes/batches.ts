@@ -29,7 +29,7 @@ export function batchesRouter(ctx: ApiContext): Router {
     if (!req.is('application/x-ndjson')) return next();
     const fields = parseJobFields(req.query, req.get('cancel-after'));
     if (fields.webhookUrl) await ctx.validateWebhookUrl(fields.webhookUrl);
-    const { batch, lines } = await createUrlBatch(ctx.urlBatch, fields, bodyLines(req), req.id);
+    const { batch, lines } = await createUrlBatch(ctx.urlBatch, fields, bodyLines(req), req.id, ctx.scopeOf(req));
     res.setHeader('Location', `/v1/batches/${batch.id}`);
     res.status(201).json({ ...batch, lines });
   });
@@ -39,7 +39,7 @@ export function batchesRouter(ctx: ApiContext): Router {
     try {
       const fields = parseJobFields(formFields(req), req.get('cancel-after'));
       if (fields.webhookUrl) await ctx.validateWebhookUrl(fields.webhookUrl);
-      const batch = await createBatch(ctx.batch, fields, files, req.id);
+      const batch = await createBatch(ctx.batch, fields, files, req.id, ctx.scopeOf(req));
       res.setHeader('Location', `/v1/batches/${batch.id}`);
       res.status(201).json(batch);
     } finally {
@@ -53,7 +53,7 @@ export function batchesRouter(ctx: ApiContext): Router {
       const id = batchId(req);
       const key = req.get('idempotency-key');
       if (!key) {
-        res.json(await appendImages(ctx.batch, id, files, req.id));
+        res.json(await appendImages(ctx.batch, id, files, req.id, ctx.scopeOf(req)));
         return;
       }
       // A chunk retried after a lost answer must not be added twice: the key claims the append.
@@ -65,7 +65,7 @@ export function batchesRouter(ctx: ApiContext): Router {
         return;
       }
       try {
-        const batch = await appendImages(ctx.batch, id, files, req.id);
+        const batch = await appendImages(ctx.batch, id, files, req.id, ctx.scopeOf(req));
         await ctx.submit.idempotency.complete(scope, key, fingerprint, id);
         res.json(batch);
       } catch (err) {

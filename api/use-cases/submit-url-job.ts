@@ -10,6 +10,7 @@ import type { Metrics } from '../../shared/metrics.js';
 import { checkUrl, OutboundUrlError, type GuardOptions } from '../../shared/ssrf-guard.js';
 import { fetchPriority, type FetchPayload } from '../../shared/job-queues.js';
 import type { JobInput, JobView, NewJob } from '../../shared/job-types.js';
+import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 
 export interface UrlSubmitDeps {
   jobs: JobStore;
@@ -78,12 +79,17 @@ export async function submitUrlJob(deps: UrlSubmitDeps, req: UrlSubmitRequest): 
     };
     await deps.jobs.create(record);
     try {
-      await deps.fetchQueue.add('fetch', fetchPayload(record, url, fields.cache), { jobId: record.id, priority: fetchPriority(false) });
+      await inSpan('enqueue', async () => {
+        const payload = fetchPayload(record, url, fields.cache, req.scope);
+        const trace = currentCarrier();
+        await deps.fetchQueue.add('fetch', trace ? { ...payload, trace } : payload, { jobId: record.id, priority: fetchPriority(false) });
+      }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.job_id': record.id } });
     } catch (err) {
       await deps.jobs.remove(record.id).catch(() => undefined);
       throw err;
     }
     deps.metrics.jobsSubmitted.inc({ model: spec.name });
+    deps.metrics.tenantSubmitted.inc({ tenant: req.scope });
     if (req.idempotencyKey) await deps.idempotency.complete(req.scope, req.idempotencyKey, fingerprint, record.id);
     return { job: JobStore.viewOf(record), created: true };
   } catch (err) {
@@ -93,9 +99,9 @@ export async function submitUrlJob(deps: UrlSubmitDeps, req: UrlSubmitRequest): 
 }
 
 /** What the fetch stage needs of a job to fetch its image and queue its inference. */
-export function fetchPayload(job: NewJob, url: string, cache: boolean): FetchPayload {
+export function fetchPayload(job: NewJob, url: string, cache: boolean, tenant: string): FetchPayload {
   return {
-    jobId: job.id, url, model: job.model.name, topK: job.topK, priority: job.priority, cache,
+    jobId: job.id, url, model: job.model.name, topK: job.topK, priority: job.priority, cache, tenant,
     ...(job.labelSet ? { labelSet: job.labelSet } : {}),
     ...(job.requestId ? { requestId: job.requestId } : {}),
     ...(job.batchId ? { batchId: job.batchId } : {}),

@@ -5,6 +5,7 @@ import type { BatchView } from '../../shared/batch-store.js';
 import type { GuardOptions } from '../../shared/ssrf-guard.js';
 import { fetchPriority, type FetchPayload } from '../../shared/job-queues.js';
 import type { NewJob } from '../../shared/job-types.js';
+import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 import type { JobFields } from '../job-fields.js';
 import { parseUrlLine, type RefusedLine, type UrlItem } from '../url-batch-line.js';
 import { cancelBatch, getBatch, sealBatch, type BatchDeps } from './batches.js';
@@ -37,7 +38,7 @@ export const REPORTED_REFUSALS = 1000;
  * canceled: its items were not all received, and the client got no id to follow it by.
  */
 export async function createUrlBatch(
-  deps: UrlBatchDeps, fields: JobFields, lines: AsyncIterable<string>, requestId: string,
+  deps: UrlBatchDeps, fields: JobFields, lines: AsyncIterable<string>, requestId: string, tenant = 'public',
 ): Promise<{ batch: BatchView; lines: LineReport }> {
   const spec = modelOf(deps.models, fields);
   const id = newBatchId();
@@ -67,12 +68,12 @@ export async function createUrlBatch(
       }
       pending.push(template(item));
       if (pending.length === CHUNK) {
-        await appendChunk(deps, id, pending, fields.cache);
+        await appendChunk(deps, id, pending, fields.cache, tenant);
         report.accepted += pending.length;
         pending = [];
       }
     }
-    if (pending.length > 0) await appendChunk(deps, id, pending, fields.cache);
+    if (pending.length > 0) await appendChunk(deps, id, pending, fields.cache, tenant);
     report.accepted += pending.length;
   } catch (err) {
     await cancelBatch(deps, id).catch(() => undefined);
@@ -83,15 +84,19 @@ export async function createUrlBatch(
 }
 
 /** One chunk: recorded in the batch all or none, then queued for fetching in one bulk add. */
-async function appendChunk(deps: UrlBatchDeps, batchId: string, jobs: NewJob[], cache: boolean): Promise<void> {
+async function appendChunk(deps: UrlBatchDeps, batchId: string, jobs: NewJob[], cache: boolean, tenant: string): Promise<void> {
   const r = await deps.batches.append(batchId, jobs);
   if (r === 'missing') throw notFound(`no batch ${batchId}`);
   if (r !== 'ok') throw new AppError('batch_not_open', 409, `the batch is ${r}; it takes no more images`);
   const priority = fetchPriority(true);
   try {
-    await deps.fetchQueue.addBulk(
-      jobs.map((j) => ({ name: 'fetch', data: fetchPayload(j, j.input.url!, cache), opts: { jobId: j.id, priority } })),
-    );
+    // One enqueue span per chunk; every item's payload carries it, so each job's trace starts here.
+    await inSpan('enqueue', async () => {
+      const trace = currentCarrier();
+      await deps.fetchQueue.addBulk(
+        jobs.map((j) => ({ name: 'fetch', data: { ...fetchPayload(j, j.input.url!, cache, tenant), ...(trace ? { trace } : {}) }, opts: { jobId: j.id, priority } })),
+      );
+    }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.batch_id': batchId, 'inferq.items': jobs.length } });
   } catch (err) {
     // Recorded but not queued: end them failed so the counts stay true and the batch can still complete.
     const at = new Date().toISOString();
@@ -104,4 +109,5 @@ async function appendChunk(deps: UrlBatchDeps, batchId: string, jobs: NewJob[], 
     throw err;
   }
   deps.metrics.jobsSubmitted.inc({ model: jobs[0]!.model.name }, jobs.length);
+  deps.metrics.tenantSubmitted.inc({ tenant }, jobs.length);
 }

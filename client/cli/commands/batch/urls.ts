@@ -2,21 +2,11 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
-import type { InferqClient } from './inferq-client.js';
-import type { Batch, ResultsFormat } from './types.js';
-import { CliError, EXIT, intOption, parseMetadataOption, resultsFormat, tallyResults } from './cli.js';
-
-type OptionValues = Record<string, string | boolean | undefined>;
-
-/** What `inferq batch --urls` needs of the CLI's context. */
-export interface UrlBatchCtx {
-  client: InferqClient;
-  cwd: string;
-  stdout: NodeJS.WritableStream;
-  json: boolean;
-  err: (s: string) => void;
-  signal?: AbortSignal;
-}
+import type { Batch, ResultsFormat } from '../../../types.js';
+import type { Ctx } from '../../context.js';
+import { CliError, EXIT } from '../../errors.js';
+import { intOption, parseMetadataOption, resultsFormat, type OptionValues } from '../../options.js';
+import { tallyResults } from './summary.js';
 
 /**
  * The body of a JSON-lines batch from a file: `.jsonl`/`.ndjson` are sent as they are, straight from disk (the
@@ -40,7 +30,7 @@ export async function urlBatchBody(file: string): Promise<Blob | string> {
  * the images), then the CLI follows it and writes the results (each line with its `custom_id`).
  * Exit: 0 every item succeeded; 2 some lines were refused or items failed; 1 the batch was canceled.
  */
-export async function cmdBatchUrls(ctx: UrlBatchCtx, values: OptionValues): Promise<number> {
+export async function runUrlBatch(ctx: Ctx, values: OptionValues): Promise<number> {
   const file = path.resolve(ctx.cwd, String(values.urls));
   if (!(await fsp.stat(file).catch(() => null))?.isFile()) throw new CliError(`--urls: no file ${String(values.urls)}`);
   const outArg = typeof values.out === 'string' ? values.out : undefined;
