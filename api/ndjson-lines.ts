@@ -6,7 +6,8 @@ export const MAX_LINE_BYTES = 8192;
 /**
  * The lines of a request body, read as they arrive: the next chunk is pulled only when the lines of this one
  * have been handled, so a 100,000-line body is never held whole (the socket waits meanwhile). A line longer
- * than MAX_LINE_BYTES ends the request (413): that is not an item, and reading on would buffer it.
+ * than MAX_LINE_BYTES (counted in characters) ends the request (413), however the body was cut into chunks: that
+ * is not an item, and reading on would buffer it.
  */
 export async function* bodyLines(body: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
   let rest = '';
@@ -18,11 +19,15 @@ export async function* bodyLines(body: AsyncIterable<Buffer | string>): AsyncGen
     while ((nl = rest.indexOf('\n', start)) >= 0) {
       const line = rest.slice(start, nl);
       start = nl + 1;
+      if (line.length > MAX_LINE_BYTES) throw tooLong();
       yield line.endsWith('\r') ? line.slice(0, -1) : line;
     }
     rest = rest.slice(start);
-    if (rest.length > MAX_LINE_BYTES) throw new AppError('line_too_long', 413, `a line is longer than ${MAX_LINE_BYTES} bytes`);
+    if (rest.length > MAX_LINE_BYTES) throw tooLong();
   }
   rest += decoder.decode();
+  if (rest.length > MAX_LINE_BYTES) throw tooLong();
   if (rest.length > 0) yield rest;
 }
+
+const tooLong = () => new AppError('line_too_long', 413, `a line is longer than ${MAX_LINE_BYTES} characters`);

@@ -121,13 +121,7 @@ export interface CreateBatchOptions extends CallOptions {
 }
 
 /** The batch options of `createUrlBatch` (sent as query parameters; the body is the lines). */
-export interface CreateUrlBatchOptions extends CallOptions {
-  model?: string;
-  topK?: number;
-  labelSet?: string;
-  cache?: boolean;
-  webhookUrl?: string;
-  metadata?: Record<string, unknown>;
+export interface CreateUrlBatchOptions extends Omit<CreateBatchOptions, 'images' | 'idempotencyKey'> {
   /** 1..604800: items not started this long after creation fail with `deadline_exceeded`. */
   deadlineSeconds?: number;
 }

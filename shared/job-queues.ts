@@ -1,27 +1,18 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Config } from './config.js';
 import { QUEUES, type InferencePayload } from './queues.js';
-import type { TraceCarrier } from './tracing.js';
 
-/** A job waiting for its `image_url` to be fetched (the fetch stage, worker/fetch-consumer.ts). */
-export interface FetchPayload {
-  jobId: string;
+/**
+ * A job waiting for its `image_url` to be fetched (the fetch stage, worker/fetch-consumer.ts): what its inference
+ * payload will carry, less what the fetch finds out (blob, size, sha256), plus the URL.
+ */
+export type FetchPayload = Pick<InferencePayload, 'jobId' | 'model' | 'topK' | 'labelSet' | 'requestId' | 'tenant' | 'trace' | 'batchId' | 'webhook'> & {
   url: string;
-  model: string;
-  topK: number;
-  labelSet?: string;
-  requestId?: string;
-  /** The submitter's API key name (or `public`), handed on to the inference payload. */
-  tenant?: string;
-  /** Trace context of the submit: the fetch and the inference continue its trace. */
-  trace?: TraceCarrier;
-  batchId?: string;
-  webhook?: boolean;
   /** The API priority (0..10) of a single job; batch items run at the batch level. */
   priority: number | null;
   /** False (`cache=false`): the worker neither reuses an answer nor shares its run. */
   cache: boolean;
-}
+};
 
 /**
  * The inference queue, with the job options every producer uses (the API, and the fetch stage that enqueues a

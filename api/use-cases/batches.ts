@@ -3,7 +3,7 @@ import { AppError, notFound } from '../../shared/errors.js';
 import { newBatchId } from '../../shared/ids.js';
 import type { BatchStore, BatchView } from '../../shared/batch-store.js';
 import type { JobStore } from '../../shared/job-store.js';
-import type { JobView } from '../../shared/job-types.js';
+import type { JobView, NewJob } from '../../shared/job-types.js';
 import type { BlobStore } from '../../shared/storage.js';
 import { requireLabelSet, type ModelCatalog } from '../../shared/model-catalog.js';
 import type { Metrics } from '../../shared/metrics.js';
@@ -83,21 +83,27 @@ export async function appendImages(deps: BatchDeps, id: string, files: UploadedI
   try {
     if (payloads.length > 0) await enqueueItems(deps.queue, payloads);
   } catch (err) {
-    // The records are in the batch but not queued: end them as failed so the counts stay true and the batch
-    // can still complete, rather than leaving items that would wait forever.
-    const at = new Date().toISOString();
-    for (const j of stored) {
-      const done = await deps.jobs
-        .finish(j.id, id, { kind: 'failed', error: { code: 'enqueue_failed', message: 'the queue refused the item' } }, at)
-        .catch(() => null);
-      await deps.blobs.delete(j.blobKey).catch(() => undefined);
-      if (done?.batchCompleted) await deps.onBatchCompleted?.(id);
-    }
+    await failUnqueued(deps, id, stored);
     throw err;
   }
   deps.metrics.jobsSubmitted.inc({ model: spec.name }, jobs.length);
   deps.metrics.tenantSubmitted.inc({ tenant }, jobs.length);
   return mustGet(deps, id);
+}
+
+/**
+ * Items recorded in the batch but not queued (the queue refused them): ended as failed so the counts stay true
+ * and the batch can still complete, rather than left waiting forever; their blobs, if any, deleted.
+ */
+export async function failUnqueued(deps: BatchDeps, batchId: string, jobs: NewJob[]): Promise<void> {
+  const at = new Date().toISOString();
+  for (const j of jobs) {
+    const done = await deps.jobs
+      .finish(j.id, batchId, { kind: 'failed', error: { code: 'enqueue_failed', message: 'the queue refused the item' } }, at)
+      .catch(() => null);
+    if (j.blobKey) await deps.blobs.delete(j.blobKey).catch(() => undefined);
+    if (done?.batchCompleted) await deps.onBatchCompleted?.(batchId);
+  }
 }
 
 export async function sealBatch(deps: BatchDeps, id: string): Promise<BatchView> {

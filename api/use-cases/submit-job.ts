@@ -1,3 +1,4 @@
+import { claimOrReplay } from './idempotent-replay.js';
 import type { Queue } from 'bullmq';
 import type { JobFields } from '../job-fields.js';
 import type { UploadedImage } from '../middleware/upload.js';
@@ -53,14 +54,8 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
   const header = await inspectImage(await image.contents(), deps.maxPixels);
 
   const fingerprint = IdempotencyStore.fingerprint([image.sha256, spec.name, fields]);
-  if (req.idempotencyKey) {
-    const claim = await deps.idempotency.claim(req.scope, req.idempotencyKey, fingerprint);
-    if (!claim.claimed) {
-      const existing = await deps.jobs.get(claim.jobId);
-      if (existing) return { job: existing.view, created: false };
-      throw new AppError('not_found', 404, 'the job of this Idempotency-Key has expired');
-    }
-  }
+  const replayed = await claimOrReplay(deps.idempotency, deps.jobs, req.scope, req.idempotencyKey, fingerprint);
+  if (replayed) return { job: replayed, created: false };
 
   try {
     const id = newJobId();

@@ -1,3 +1,4 @@
+import { claimOrReplay } from './idempotent-replay.js';
 import type { Queue } from 'bullmq';
 import type { JobFields } from '../job-fields.js';
 import { AppError } from '../../shared/errors.js';
@@ -62,14 +63,8 @@ export async function submitUrlJob(deps: UrlSubmitDeps, req: UrlSubmitRequest): 
   const spec = modelOf(deps.models, fields);
   const url = checkImageUrl(req.imageUrl, deps.guard);
   const fingerprint = IdempotencyStore.fingerprint([url, spec.name, fields]);
-  if (req.idempotencyKey) {
-    const claim = await deps.idempotency.claim(req.scope, req.idempotencyKey, fingerprint);
-    if (!claim.claimed) {
-      const existing = await deps.jobs.get(claim.jobId);
-      if (existing) return { job: existing.view, created: false };
-      throw new AppError('not_found', 404, 'the job of this Idempotency-Key has expired');
-    }
-  }
+  const replayed = await claimOrReplay(deps.idempotency, deps.jobs, req.scope, req.idempotencyKey, fingerprint);
+  if (replayed) return { job: replayed, created: false };
   try {
     const record: NewJob = {
       id: newJobId(), model: { name: spec.name, version: spec.version }, createdAt: new Date().toISOString(), input: pendingInput(url),

@@ -8,7 +8,7 @@ import type { NewJob } from '../../shared/job-types.js';
 import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 import type { JobFields } from '../job-fields.js';
 import { parseUrlLine, type RefusedLine, type UrlItem } from '../url-batch-line.js';
-import { cancelBatch, getBatch, sealBatch, type BatchDeps } from './batches.js';
+import { cancelBatch, failUnqueued, getBatch, sealBatch, type BatchDeps } from './batches.js';
 import { fetchPayload, modelOf, pendingInput } from './submit-url-job.js';
 
 export interface UrlBatchDeps extends BatchDeps {
@@ -98,14 +98,7 @@ async function appendChunk(deps: UrlBatchDeps, batchId: string, jobs: NewJob[], 
       );
     }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.batch_id': batchId, 'inferq.items': jobs.length } });
   } catch (err) {
-    // Recorded but not queued: end them failed so the counts stay true and the batch can still complete.
-    const at = new Date().toISOString();
-    for (const j of jobs) {
-      const done = await deps.jobs
-        .finish(j.id, batchId, { kind: 'failed', error: { code: 'enqueue_failed', message: 'the queue refused the item' } }, at)
-        .catch(() => null);
-      if (done?.batchCompleted) await deps.onBatchCompleted?.(batchId);
-    }
+    await failUnqueued(deps, batchId, jobs);
     throw err;
   }
   deps.metrics.jobsSubmitted.inc({ model: jobs[0]!.model.name }, jobs.length);

@@ -150,6 +150,26 @@ describe('image_url (R31)', () => {
   });
 });
 
+describe('JSON-lines batches that cannot be taken whole', () => {
+  it('answers 413 for an over-long line and cancels the batch begun, so none of its items runs', async () => {
+    const good = JSON.stringify({ image_url: `${allowed.url}/img/red.jpg` });
+    const body = `${good}\n${good}\n${JSON.stringify({ image_url: `${allowed.url}/img/red.jpg`, custom_id: 'x'.repeat(9000) })}\n${good}\n`;
+    const fetchedBefore = allowed.connections;
+    const res = await fetch(`${stack.url}/v1/batches`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).error.code).toBe('line_too_long');
+    const redis = stack.api.ctx.redis;
+    const keys = (await redis.keys(`${stack.prefix}:batch:*`)).filter((k) => !/:(ended|items)$/.test(k));
+    const statuses = await Promise.all(keys.map((k) => redis.hmget(k, 'status', 'total', 'canceled')));
+    // The batch of the test above completed; this one is canceled, with every item it took (none: the bad line came
+    // before the first chunk of 500 was full).
+    const refused = statuses.filter(([status]) => status === 'canceled');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]![1]).toBe(refused[0]![2]);
+    expect(allowed.connections).toBe(fetchedBefore);
+  });
+});
+
 // Its own stack, with fetch limits far longer than the test: the image arrives only when the test releases it, so
 // the cancel and the deadline surely come while the fetch is under way, whatever the machine's speed.
 describe('image_url jobs waiting for their fetch', () => {
