@@ -9,7 +9,7 @@ export const MAX_LINE_BYTES = 8192;
  * than MAX_LINE_BYTES (counted in characters) ends the request (413), however the body was cut into chunks: that
  * is not an item, and reading on would buffer it.
  */
-export async function* bodyLines(body: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+export async function* bodyLines(body: AsyncIterable<Buffer | string> | Iterable<Buffer | string>): AsyncGenerator<string> {
   let rest = '';
   const decoder = new TextDecoder('utf-8');
   for await (const chunk of body) {

@@ -1,5 +1,4 @@
 /** `inferq batch --urls FILE` as users run it, against the real API and worker (tiny-colour model) and a loopback image server. */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { solidImage } from '../helpers/tiny-model.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { startImageServer, type ImageServer } from '../helpers/image-server.js';
+import { runInferq } from '../helpers/run-cli.js';
 
-const BIN = path.resolve('client/bin/inferq.js');
 let stack: Stack;
 let server: ImageServer;
 let tmp: string;
@@ -27,19 +26,7 @@ afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: Record<string, string | undefined> = { ...process.env, INFERQ_URL: stack.url };
-  delete env.INFERQ_API_KEY;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runCli = (args: string[]) => runInferq(args, { url: stack.url, cwd: tmp });
 
 describe('inferq batch --urls', () => {
   it('runs a JSONL file of URLs end to end; results carry custom_id', async () => {

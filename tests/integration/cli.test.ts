@@ -2,17 +2,16 @@
  * The `inferq` command as users run it: `node client/bin/inferq.js ...` in a child process, against the real API
  * and worker (tiny-colour model, real Redis). The "photos" are solid-colour images named after their colour.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLOURS, solidImage } from '../helpers/tiny-model.js';
 import { pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
+import { runInferq } from '../helpers/run-cli.js';
 import { inputsDigest, type BatchState } from '../../client/cli/commands/batch/state.js';
 import { walkImages } from '../../client/cli/files.js';
 
-const BIN = path.resolve('client/bin/inferq.js');
 const ADMIN_TOKEN = 'cli-test-admin-token-0123456789';
 const FORMATS = ['jpeg', 'png', 'webp'] as const;
 const EXT = { jpeg: 'jpg', png: 'png', webp: 'webp' } as const;
@@ -20,26 +19,8 @@ const EXT = { jpeg: 'jpg', png: 'png', webp: 'webp' } as const;
 let stack: Stack;
 let tmp: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], opts: { cwd?: string; url?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  const env: Record<string, string | undefined> = { ...process.env, INFERQ_URL: opts.url ?? stack.url, ...opts.env };
-  delete env.INFERQ_API_KEY;
-  if (!opts.env?.INFERQ_ADMIN_TOKEN) delete env.INFERQ_ADMIN_TOKEN;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runCli = (args: string[], opts: { cwd?: string; url?: string; env?: Record<string, string> } = {}) =>
+  runInferq(args, { ...opts, url: opts.url ?? stack.url });
 
 /** Writes `count` colour images under `dir` (some in sub-folders), named `<colour>-<n>.<ext>`; returns their colours by name. */
 async function writePhotos(dir: string, count: number): Promise<Map<string, string>> {
