@@ -249,14 +249,14 @@ const predictPaths: Obj = {
       description:
         'The same form as `POST /v1/jobs`; always waits for the job (PREDICT_TIMEOUT_SECONDS, default 30 s). A wait that runs out is `504 timeout` whose `error.job_id` names the job, which goes on and can be polled. A job that failed answers with its own error code: `422` for `invalid_image`/`image_too_large`, `500` otherwise (`job_canceled` when it was canceled meanwhile); `error.job_id` names the job.',
       parameters: [idempotencyKey, cancelAfter],
-      requestBody: { required: true, content: { 'multipart/form-data': { schema: jobForm, encoding: imageEncoding } } },
+      requestBody: { required: true, content: { 'multipart/form-data': { schema: jobForm, encoding: imageEncoding }, 'application/json': { schema: jobJson } } },
       responses: {
         '200': response('The job succeeded.', json(ref('PredictResult'))),
         ...uploadErrors,
         '422': errorResponse(
           422,
-          ['invalid_image', 'image_too_large', 'idempotency_mismatch'],
-          'The image cannot be used (at upload, or found by the worker, then with `error.job_id`), or the Idempotency-Key was used with a different request.',
+          ['invalid_image', 'image_too_large', 'fetch_failed', 'idempotency_mismatch'],
+          'The image cannot be used (at upload, or found by the worker, then with `error.job_id`), an `image_url` could not be fetched (`fetch_failed`, with `error.job_id`), or the Idempotency-Key was used with a different request.',
         ),
         '500': errorResponse(500, ['internal_error', 'job_canceled'], 'The job failed (its error code, with `error.job_id`), was canceled, or an unexpected error.'),
         '504': errorResponse(504, ['timeout'], 'No result within the wait; `error.job_id` names the job, which goes on.'),

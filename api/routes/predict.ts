@@ -5,7 +5,8 @@ import type { ApiContext } from '../context.js';
 import type { JobView } from '../../shared/job-types.js';
 
 // How a failed job's error code maps to HTTP for clients of the synchronous endpoint.
-const FAILURE_STATUS: Record<string, number> = { invalid_image: 422, image_too_large: 422 };
+// An image_url the service could not fetch, or whose bytes are no image, is the client's to fix, like an upload.
+const FAILURE_STATUS: Record<string, number> = { invalid_image: 422, image_too_large: 422, fetch_failed: 422, unsupported_media_type: 415 };
 
 /**
  * The `{prediction, confidence, probabilities}` of a plain model API, so its clients work unchanged: the label

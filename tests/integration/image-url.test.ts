@@ -150,6 +150,22 @@ describe('image_url (R31)', () => {
   });
 });
 
+describe('image_url on /predict', () => {
+  it('waits for the fetch and the model, and answers a failed fetch as the client\'s error', async () => {
+    const predict = (image_url: string) =>
+      fetch(`${stack.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image_url }) });
+    const ok = await predict(`${allowed.url}/img/red.jpg`);
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as any).prediction).toBe('red');
+    const missing = await predict(`${allowed.url}/missing`);
+    expect(missing.status).toBe(422);
+    expect(((await missing.json()) as any).error).toMatchObject({ code: 'fetch_failed', job_id: expect.stringMatching(/^job_/) });
+    const html = await predict(`${allowed.url}/html`);
+    expect(html.status).toBe(415);
+    expect((await predict(`http://169.254.169.254/latest/`)).status).toBe(400);
+  });
+});
+
 describe('JSON-lines batches that cannot be taken whole', () => {
   it('answers 413 for an over-long line and cancels the batch begun, so none of its items runs', async () => {
     const good = JSON.stringify({ image_url: `${allowed.url}/img/red.jpg` });
