@@ -6,13 +6,15 @@ import type { AddressInfo } from 'node:net';
  * wrote. Routes: `/img/<name>` (one of `images`), `/drip` (a byte every 200 ms, never ending), `/stall` (headers,
  * then silence), `/huge-declared` (Content-Length 1 GB), `/huge` (1 GB chunked, written as fast as it is read),
  * `/html`, `/redirect?to=<url>` (302), `/missing` (404), `/hold/<name>` (headers, then the image once `release()`
- * is called).
+ * is called), `POST /hook` (a webhook receiver: bodies kept in `hooks`).
  */
 export interface ImageServer {
   url: string;
   port: number;
   connections: number;
   bodyBytes: number;
+  /** JSON bodies POSTed to `/hook`. */
+  hooks: Record<string, any>[];
   /** Requests waiting at `/hold/…` now. */
   held: number;
   /** Sends every held request its image. */
@@ -24,9 +26,19 @@ export async function startImageServer(host: string, images: Record<string, Buff
   const state = { connections: 0, bodyBytes: 0 };
   const timers = new Set<NodeJS.Timeout>();
   const holding: (() => void)[] = [];
+  const hooks: Record<string, any>[] = [];
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
     const img = u.pathname.startsWith('/img/') ? images[u.pathname.slice(5)] : undefined;
+    if (req.method === 'POST' && u.pathname === '/hook') {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        hooks.push(JSON.parse(body) as Record<string, any>);
+        res.writeHead(204).end();
+      });
+      return;
+    }
     if (u.pathname.startsWith('/hold/')) {
       const held = images[u.pathname.slice(6)] ?? Buffer.alloc(0);
       res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': held.length });
@@ -95,6 +107,7 @@ export async function startImageServer(host: string, images: Record<string, Buff
     get bodyBytes() {
       return state.bodyBytes;
     },
+    hooks,
     get held() {
       return holding.length;
     },

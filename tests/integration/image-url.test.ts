@@ -115,8 +115,11 @@ describe('image_url (R31)', () => {
     expect(allowed.bodyBytes - before).toBeLessThan(64 << 20);
     const html = await runUrl(`${allowed.url}/html`);
     expect(html.error.code).toBe('unsupported_media_type');
-    const missing = await runUrl(`${allowed.url}/missing`);
+    const missing = await runUrl(`${allowed.url}/missing`, { webhook_url: `${allowed.url}/hook`, webhook_events: 'job.failed' });
     expect(missing.error).toMatchObject({ code: 'fetch_failed', message: 'the server answered 404' });
+    // The failure went through the usual end of a job: its webhook is delivered.
+    for (let i = 0; i < 500 && !allowed.hooks.some((h) => h.data?.id === missing.id); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(allowed.hooks.filter((h) => h.data?.id === missing.id).map((h) => [h.type, h.data.error.code])).toEqual([['job.failed', 'fetch_failed']]);
   });
 
   it('creates a batch from JSON lines, reports refused lines by number, and carries custom_id into the results', async () => {
