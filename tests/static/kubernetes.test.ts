@@ -123,6 +123,7 @@ describe('the scaler queries and the compose recipe, against a real API', () => 
     expect(metrics.split('\n').filter((l) => l.startsWith('inferq_queue_backlog_per_worker'))).toEqual([
       'inferq_queue_backlog_per_worker{queue="inference",role="api"} 4',
       'inferq_queue_backlog_per_worker{queue="webhooks",role="api"} 0',
+      'inferq_queue_backlog_per_worker{queue="image-fetch",role="api"} 0',
     ]);
   });
 
