@@ -70,13 +70,13 @@ export class NetLab {
       await ip('-n', h.ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', name, 'netns', br);
       await ip('-n', h.ns, 'addr', 'add', `${h.address}/24`, 'dev', 'eth0');
       await ip('-n', h.ns, 'link', 'set', 'eth0', 'up');
-      await ip('-n', br, 'link', 'set', name, 'master', 'br0', 'up');
+      await ip('-n', br, 'link', 'set', 'dev', name, 'master', 'br0', 'up');
     }
     // The test's end: only the /24's own (connected) route appears in the root namespace, nothing else.
     await ip('link', 'add', this.rootLink, 'type', 'veth', 'peer', 'name', 'test', 'netns', br);
     await ip('addr', 'add', `${this.subnet}.1/24`, 'dev', this.rootLink);
-    await ip('link', 'set', this.rootLink, 'up');
-    await ip('-n', br, 'link', 'set', 'test', 'master', 'br0', 'up');
+    await ip('link', 'set', 'dev', this.rootLink, 'up');
+    await ip('-n', br, 'link', 'set', 'dev', 'test', 'master', 'br0', 'up');
   }
 
   /** Cuts a host off the network (`ip link set eth0 down` inside it): its packets go nowhere until `restore`. */
@@ -92,7 +92,7 @@ export class NetLab {
   /** Deletes every namespace and link this lab made (their veths go with them); safe to call twice. */
   destroySync(): void {
     live.delete(this);
-    for (const ns of [...[...this.hosts.values()].map((h) => h.ns), this.bridgeNs]) quiet('netns', 'del', ns);
+    for (const ns of [...[...this.hosts.values()].map((h) => h.ns), this.bridgeNs]) removeNetns(ns);
     quiet('link', 'del', this.rootLink);
   }
 
@@ -112,6 +112,27 @@ async function ip(...args: string[]): Promise<void> {
   } catch (err) {
     throw new Error(`ip ${args.join(' ')}: ${((err as { stderr?: string }).stderr ?? (err as Error).message).trim()}`);
   }
+}
+
+/**
+ * Kills what still runs inside one of this suite's namespaces (its helpers normally have: this catches a test
+ * process that was SIGKILLed before its hooks ran), then deletes the namespace.
+ */
+function removeNetns(ns: string): void {
+  let pids: string[] = [];
+  try {
+    pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    // no such namespace
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  quiet('netns', 'del', ns);
 }
 
 function quiet(...args: string[]): void {
@@ -171,7 +192,7 @@ function sweepLeftovers(): void {
   const names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!);
   for (const ns of names) {
     const m = /^iqmh-(\d+)-/.exec(ns);
-    if (m && !alive(Number(m[1]))) quiet('netns', 'del', ns);
+    if (m && !alive(Number(m[1]))) removeNetns(ns);
   }
   const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
   for (const m of links.matchAll(/^\d+: (iqmh(\d+))[@:]/gm)) if (!alive(Number(m[2]))) quiet('link', 'del', m[1]!);
