@@ -5,6 +5,7 @@ import type { UploadedImage } from '../middleware/upload.js';
 import type { BlobStore } from '../../shared/storage.js';
 import type { ModelSpec } from '../../shared/model-manifest.js';
 import type { NewJob } from '../../shared/job-types.js';
+import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 import { toBullPriority, type InferencePayload } from '../../shared/queues.js';
 import type { CachedAnswer } from '../../shared/result-cache.js';
 import { lookup, type CacheDeps } from './cached-job.js';
@@ -16,6 +17,8 @@ export interface BatchTemplate {
   labelSet: string | null;
   /** The batch's deadline (epoch ms), which every item carries; null: none. */
   deadlineAt: number | null;
+  /** The appender's API key name (or `public`), carried in each job for the per-tenant metrics. */
+  tenant?: string;
   /** The batch allows answers from the result cache (`cache=false` at create turns it off). */
   useCache: boolean;
 }
@@ -71,7 +74,7 @@ export async function prepareItems(
       continue;
     }
     payloads.push({
-      jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, batchId: batch.id,
+      jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, tenant: batch.tenant, batchId: batch.id,
       image: { width: h.width, height: h.height }, ...(batch.labelSet ? { labelSet: batch.labelSet } : {}),
       ...(cache ? (batch.useCache ? { sha256: f.sha256 } : { noCache: true }) : {}),
     });
@@ -114,5 +117,9 @@ async function storeAll(blobs: BlobStore, files: (UploadedImage | null)[]): Prom
 /** Batch items run at the default level, after the single jobs of that level (see toBullPriority). */
 export async function enqueueItems(queue: Queue<InferencePayload>, payloads: InferencePayload[]): Promise<void> {
   const priority = toBullPriority(null, 'batch');
-  await queue.addBulk(payloads.map((data) => ({ name: 'classify', data, opts: { jobId: data.jobId, priority } })));
+  // One enqueue span for the append; every item's payload carries it, so each job's trace starts here.
+  await inSpan('enqueue', async () => {
+    const trace = currentCarrier();
+    await queue.addBulk(payloads.map((data) => ({ name: 'classify', data: trace ? { ...data, trace } : data, opts: { jobId: data.jobId, priority } })));
+  }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.jobs': payloads.length } });
 }
