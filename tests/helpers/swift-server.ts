@@ -26,8 +26,8 @@ export interface SwiftOptions {
 
 /**
  * A real OpenStack Swift (Debian's packages) with the s3api middleware, for the S3 tests: proxy, account,
- * container and object servers on free loopback ports, a one-device, one-replica ring and the data in a temp
- * folder, tempauth with one test user. `stop()`/`start()` take the whole cluster down and back (R28) on the same
+ * container and object servers on free loopback ports (or on a network namespace's address), a one-device,
+ * one-replica ring and the data in a temp folder, tempauth with one test user. `stop()`/`start()` take the whole cluster down and back (R28) on the same
  * ports and data; `close()` kills every process and removes the folder (the cleanup module does it at exit too).
  */
 export class SwiftServer {
