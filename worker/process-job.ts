@@ -57,6 +57,12 @@ export function createProcessor(deps: ProcessDeps) {
     }
     const startedAt = new Date();
     const started = performance.now();
+    // A job that stalled before may be what killed its worker: it runs alone, in a process of its own.
+    const suspect = job.stalledCounter > 0;
+    // The image is read and decoded while its start is recorded: a lone job would otherwise wait a round trip
+    // before its decode (issue 12). A job that must not run wastes that decode, nothing else.
+    const input = prepare(deps, loaded, blobKey, !suspect, job.data.image);
+    input.catch(() => undefined);
     const mark = await deps.jobs.markProcessing(jobId, batchId, startedAt.toISOString(), job.attemptsStarted);
     if (!mark.ok) {
       // Canceled meanwhile, or a re-run of a job that already ended. If its worker died between storing the
@@ -70,14 +76,9 @@ export function createProcessor(deps: ProcessDeps) {
     deps.metrics.queueWait.observe({ model }, queueMs / 1000);
 
     try {
-      const bytes = await deps.blobs.read(blobKey).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') throw new UnrecoverableError('blob_missing: the uploaded image is gone');
-        throw err;
-      });
-      // A job that stalled before may be what killed its worker: it runs alone, in a process of its own.
-      const suspect = job.stalledCounter > 0;
+      const prepared = await input;
       if (suspect) log.warn({ stalled: job.stalledCounter }, 'job stalled before: running it in an isolated process');
-      const out = suspect ? await runAlone(deps, loaded, bytes) : await runBatched(deps, loaded, bytes, job.data.image);
+      const out = suspect ? await runAlone(deps, loaded, prepared.bytes) : await runBatched(deps, loaded, prepared);
       const predictions = topK(out.scores, loaded.spec.output, job.data.topK, loaded.labels);
       const labelSet = job.data.labelSet ? labelSetAnswer(loaded.spec, job.data.labelSet, out.scores) : undefined;
       const totalMs = since(started) + queueMs;
@@ -119,19 +120,36 @@ export function createProcessor(deps: ProcessDeps) {
 
 type Outcome = ItemOutput & { preprocessMs: number };
 
-async function runBatched(deps: ProcessDeps, loaded: LoadedModel, bytes: Buffer, header?: ImageDims): Promise<Outcome> {
-  const t0 = performance.now();
-  loaded.decoding.count++;
-  let raw: RawImage;
+/** An image read from the blob store and, unless it is to run alone, decoded for the batcher. */
+interface Prepared {
+  bytes: Buffer;
+  raw: RawImage | null;
+  preprocessMs: number;
+}
+
+/** Reads the image and, with `decode`, decodes it (`header`: what the API read of it, if it said). */
+async function prepare(deps: ProcessDeps, loaded: LoadedModel, blobKey: string, decode: boolean, header?: ImageDims): Promise<Prepared> {
+  // Counted from before the read: the batcher waits for images on their way, and this one is.
+  if (decode) loaded.decoding.count++;
   try {
-    raw = await decodeResized(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels, header });
+    const bytes = await deps.blobs.read(blobKey).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new UnrecoverableError('blob_missing: the uploaded image is gone');
+      throw err;
+    });
+    if (!decode) return { bytes, raw: null, preprocessMs: 0 };
+    const t0 = performance.now();
+    const raw = await decodeResized(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels, header });
+    const preprocessMs = since(t0);
+    deps.metrics.preprocess.observe({ model: loaded.spec.name }, preprocessMs / 1000);
+    return { bytes, raw, preprocessMs };
   } finally {
-    loaded.decoding.count--;
+    if (decode) loaded.decoding.count--;
   }
-  const preprocessMs = since(t0);
-  deps.metrics.preprocess.observe({ model: loaded.spec.name }, preprocessMs / 1000);
+}
+
+async function runBatched(deps: ProcessDeps, loaded: LoadedModel, { bytes, raw, preprocessMs }: Prepared): Promise<Outcome> {
   const crash = deps.crashOnSha256 !== undefined && sha256(bytes) === deps.crashOnSha256;
-  return { ...(await loaded.batcher.submit({ raw, crash })), preprocessMs };
+  return { ...(await loaded.batcher.submit({ raw: raw!, crash })), preprocessMs };
 }
 
 async function runAlone(deps: ProcessDeps, loaded: LoadedModel, bytes: Buffer): Promise<Outcome> {
