@@ -9,10 +9,18 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 #   docker build --build-context model-mirror=/srv/model-mirror --build-arg MODEL_MIRROR=/mirror .
 FROM scratch AS model-mirror
 
-# Dev dependencies for the compiler. .npmrc must come before `npm ci`: it skips onnxruntime-node's CUDA download.
-FROM ${NODE_IMAGE} AS deps
+# What both installs start from. package.json's allowScripts keeps onnxruntime-node's CUDA download and
+# @scarf/scarf's telemetry from running, but only under npm 11.16+; the node:20 image ships npm 10, which runs
+# every install script. These two variables are those scripts' own off switches (read by the scripts, not by npm,
+# so npm 11 prints no warning about them).
+FROM ${NODE_IMAGE} AS npm-base
+ENV ONNXRUNTIME_NODE_INSTALL=skip \
+    SCARF_ANALYTICS=false
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+
+# Dev dependencies for the compiler.
+FROM npm-base AS deps
 RUN --mount=type=cache,target=/root/.npm npm ci
 
 FROM deps AS build
@@ -31,9 +39,7 @@ RUN --mount=type=bind,from=model-mirror,target=/mirror \
 # Production dependencies in their own stage so that neither npm's cache (a cache mount, never in a layer) nor
 # other platforms' native binaries reach the final image: onnxruntime-node also ships win32, darwin and the other
 # linux architecture (~250 MB together); the binding loads bin/napi-v*/<platform>/<arch> only.
-FROM ${NODE_IMAGE} AS prod-deps
-WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+FROM npm-base AS prod-deps
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev \
  && arch="$(node -p process.arch)" \
  && for d in node_modules/onnxruntime-node/bin/napi-v*/*; do \

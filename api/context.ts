@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { JobStore } from '../shared/job-store.js';
@@ -18,7 +18,7 @@ import type { BatchDeps } from './use-cases/batches.js';
 export interface ApiContext {
   config: Readonly<Config>;
   logger: Logger;
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue;
   jobs: JobStore;
   blobs: BlobStore;

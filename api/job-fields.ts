@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { labelSetNamePattern } from '../shared/label-sets.js';
+import { PRIORITY } from '../shared/queues.js';
+import { MAX_DEADLINE_SECONDS, deadlineMs } from './cancel-after.js';
 
 export const WEBHOOK_EVENTS = ['job.started', 'job.succeeded', 'job.failed', 'job.canceled', 'job.completed'] as const;
 export const MAX_METADATA_BYTES = 2048;
@@ -12,9 +14,12 @@ export interface JobFields {
   /** A label set of the model (checked against it at submit: 400 unknown_label_set). */
   labelSet: string | null;
   metadata: Record<string, unknown>;
+  /** As sent; null (none sent) runs as PRIORITY.default. */
   priority: number | null;
   webhookUrl: string | null;
   webhookEvents: string[];
+  /** How long from now the job may wait to start (`deadline_seconds` or `Cancel-After`); null: no deadline. */
+  deadlineMs: number | null;
 }
 
 const intField = (min: number, max: number) =>
@@ -28,7 +33,8 @@ const schema = z.object({
   model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, 'must be a model name').optional(),
   top_k: intField(1, 20).optional(),
   label_set: z.string().regex(labelSetNamePattern, 'must be a label set name').optional(),
-  priority: intField(0, 10).optional(),
+  priority: intField(PRIORITY.min, PRIORITY.max).optional(),
+  deadline_seconds: intField(1, MAX_DEADLINE_SECONDS).optional(),
   metadata: z
     .string()
     .refine((s) => Buffer.byteLength(s) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes`)
@@ -51,8 +57,11 @@ const schema = z.object({
     .optional(),
 });
 
-/** Validates the raw body fields; a bad field is a 400 `invalid_field` naming the field and the reason. */
-export function parseJobFields(body: unknown): JobFields {
+/**
+ * Validates the raw body fields (and the `Cancel-After` header, when given); a bad field is a 400
+ * `invalid_field` naming the field and the reason.
+ */
+export function parseJobFields(body: unknown, cancelAfter?: string): JobFields {
   const raw = Object.fromEntries(
     Object.entries((body ?? {}) as Record<string, unknown>).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]),
   );
@@ -71,5 +80,6 @@ export function parseJobFields(body: unknown): JobFields {
     priority: d.priority ?? null,
     webhookUrl: d.webhook_url ?? null,
     webhookEvents: d.webhook_events ?? ['job.completed'],
+    deadlineMs: deadlineMs(d.deadline_seconds, cancelAfter),
   };
 }

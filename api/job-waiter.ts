@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { isTerminal, type JobStatus } from '../shared/job-types.js';
 
 /** A job's end as published: its status and, from the scripts that send them, the record fields it changed. */
@@ -24,7 +24,7 @@ export class JobWaiter {
   private rotatedAt = 0;
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly channel: string,
     private readonly now: () => number = Date.now,
   ) {}

@@ -105,7 +105,15 @@ const jobFormFields: Obj = {
     type: 'integer',
     minimum: 0,
     maximum: 10,
-    description: 'Queue priority; higher runs first. Omitted: the job is not prioritised (`priority: null`).',
+    description: 'Queue priority, 0..10: higher runs sooner, FIFO within a level. Omitted: runs as 5 (the job shows `priority: null`). A batch item runs as 5, after the single jobs of level 5.',
+    example: 8,
+  },
+  deadline_seconds: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 604800,
+    description: 'A job not started this many seconds after it was accepted never runs: it ends `failed` with `error.code` `deadline_exceeded` (webhook `job.failed`). A job already running finishes. With `Cancel-After` too, the earlier deadline applies.',
+    example: 30,
   },
   webhook_url: {
     type: 'string',
@@ -132,6 +140,7 @@ const jobForm: Obj = {
 const imageEncoding = { image: { contentType: IMAGE_TYPES }, file: { contentType: IMAGE_TYPES } };
 
 const idempotencyKey = ref('IdempotencyKey', 'parameters');
+const cancelAfter = ref('CancelAfter', 'parameters');
 
 const jobPaths: Obj = {
   '/v1/jobs': {
@@ -141,7 +150,7 @@ const jobPaths: Obj = {
       summary: 'Submit one image for classification',
       description:
         'Validates and stores the upload, records the job and enqueues it. Answers `202` with the job at once, or, with `Prefer: wait`, holds the request until the job ends (`200`) or the wait runs out (`202`, the job goes on). An Idempotency-Key replay of the same request returns the same job.',
-      parameters: [idempotencyKey, ref('Prefer', 'parameters')],
+      parameters: [idempotencyKey, ref('Prefer', 'parameters'), cancelAfter],
       requestBody: { required: true, content: { 'multipart/form-data': { schema: jobForm, encoding: imageEncoding } } },
       responses: {
         '200': response('`Prefer: wait` was given and the job ended within the wait: the finished job.', json(ref('Job')), {
@@ -196,7 +205,7 @@ const predictPaths: Obj = {
       summary: 'Classify one image synchronously (classic endpoint)',
       description:
         'The same form as `POST /v1/jobs`; always waits for the job (PREDICT_TIMEOUT_SECONDS, default 30 s). A wait that runs out is `504 timeout` whose `error.job_id` names the job, which goes on and can be polled. A job that failed answers with its own error code: `422` for `invalid_image`/`image_too_large`, `500` otherwise (`job_canceled` when it was canceled meanwhile); `error.job_id` names the job.',
-      parameters: [idempotencyKey],
+      parameters: [idempotencyKey, cancelAfter],
       requestBody: { required: true, content: { 'multipart/form-data': { schema: jobForm, encoding: imageEncoding } } },
       responses: {
         '200': response('The job succeeded.', json(ref('PredictResult'))),
@@ -283,7 +292,11 @@ const operationsPaths: Obj = {
       tags: ['operations'],
       operationId: 'getReady',
       summary: 'Readiness',
-      description: '`200` when Redis answers and at least one worker for the default model has sent a heartbeat recently; `503` with the reasons otherwise.',
+      description:
+        '`200` when Redis answers and at least one worker for the default model has sent a heartbeat recently; `503` with the reasons otherwise. With `workers=optional` only Redis is required (the readiness probe of APIs whose workers scale to zero).',
+      parameters: [
+        { name: 'workers', in: 'query', required: false, schema: { type: 'string', enum: ['required', 'optional'], default: 'required' }, description: '`optional`: ready without a live worker.' },
+      ],
       responses: {
         '200': response('Ready to take work.', json(ref('Ready'), { status: 'ready', workers: 2 })),
         '503': response(
@@ -345,6 +358,10 @@ const batchImagesForm: Obj = {
   },
 };
 const batchImagesEncoding = { images: { contentType: IMAGE_TYPES } };
+const batchDeadline: Obj = {
+  ...(jobFormFields.deadline_seconds as Obj),
+  description: 'Counted from the batch\'s creation, for every item however late it is appended: an item not started by then ends `failed` with `deadline_exceeded`. With `Cancel-After` too, the earlier applies.',
+};
 const batchOpen: Obj = {
   type: 'object',
   properties: {
@@ -352,6 +369,7 @@ const batchOpen: Obj = {
     top_k: jobFormFields.top_k,
     label_set: jobFormFields.label_set,
     webhook_url: jobFormFields.webhook_url,
+    deadline_seconds: batchDeadline,
     metadata: { type: 'object', additionalProperties: true, description: 'Echoed back as the batch\'s `metadata` (at most 2048 bytes as JSON).' },
   },
 };
@@ -364,6 +382,7 @@ const batchMultipart: Obj = {
     top_k: jobFormFields.top_k,
     label_set: jobFormFields.label_set,
     webhook_url: jobFormFields.webhook_url,
+    deadline_seconds: batchDeadline,
     metadata: jobFormFields.metadata,
   },
 };
@@ -378,7 +397,7 @@ const batchPaths: Obj = {
       summary: 'Create a batch',
       description:
         'Either `multipart/form-data` with one or more `images` files (the batch is created and sealed at once), or JSON to open an empty batch that `POST /v1/batches/{id}/images` fills and `POST /v1/batches/{id}/seal` closes.',
-      parameters: [idempotencyKey],
+      parameters: [idempotencyKey, cancelAfter],
       requestBody: {
         required: true,
         content: {
@@ -549,7 +568,7 @@ const schemas: Obj = {
   JobError: {
     type: 'object',
     required: ['code', 'message'],
-    properties: { code: { type: 'string', example: 'invalid_image' }, message: { type: 'string' } },
+    properties: { code: { type: 'string', example: 'invalid_image', description: 'E.g. `invalid_image`, `worker_crashed`, `deadline_exceeded` (not started by `deadline_at`).' }, message: { type: 'string' } },
   },
   WebhookDelivery: {
     type: 'object',
@@ -579,7 +598,7 @@ const schemas: Obj = {
     description: 'One image, one classification. Fields are null until known.',
     required: [
       'id', 'status', 'model', 'created_at', 'started_at', 'completed_at', 'input', 'top_k', 'label_set', 'result', 'error', 'timings',
-      'queue_position', 'batch_id', 'metadata', 'priority', 'attempts', 'webhook',
+      'queue_position', 'batch_id', 'metadata', 'priority', 'deadline_at', 'attempts', 'webhook',
     ],
     properties: {
       id: { type: 'string', pattern: JOB_ID_PATTERN, example: 'job_01JABCDEFGHJKMNPQRSTVWXYZ0' },
@@ -600,10 +619,11 @@ const schemas: Obj = {
       },
       error: nullableRef('JobError', 'Set when the job failed.'),
       timings: nullableRef('Timings', 'Set when the job ended.'),
-      queue_position: { type: 'integer', minimum: 0, nullable: true, description: 'While queued: how many jobs are ahead of this one (0 = next); null otherwise. Single jobs go before batch items.' },
+      queue_position: { type: 'integer', minimum: 0, nullable: true, description: 'While queued: how many jobs are ahead of this one (0 = next); null otherwise. Higher priority first, then single jobs before the batch items of their priority, then first come first served.' },
       batch_id: { type: 'string', nullable: true, pattern: BATCH_ID_PATTERN },
       metadata: { type: 'object', additionalProperties: true, description: 'As submitted; `{}` when none.' },
-      priority: { type: 'integer', minimum: 0, maximum: 10, nullable: true },
+      priority: { type: 'integer', minimum: 0, maximum: 10, nullable: true, description: 'As submitted (higher runs sooner); null when none was given, which runs as 5.' },
+      deadline_at: { ...nullableTime, description: 'Not started by then, the job fails with `deadline_exceeded`; null without a deadline.' },
       attempts: { type: 'integer', minimum: 0, description: 'Runs started so far (retries after a crash or a transient failure count).' },
       webhook: nullableRef('JobWebhook', 'Set when the job was submitted with `webhook_url`.'),
     },
@@ -764,6 +784,7 @@ const schemas: Obj = {
       model: ref('ModelRef'),
       label_set: { type: 'string', nullable: true, description: 'The label set every item answers in too.' },
       metadata: { type: 'object', additionalProperties: true },
+      deadline_at: { ...nullableTime, description: 'Items not started by then fail with `deadline_exceeded`; null without a deadline.' },
     },
   },
   BatchResult: {
@@ -806,6 +827,13 @@ const components: Obj = {
     JobId: { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: JOB_ID_PATTERN }, description: 'A job id (`job_` + ULID); anything else is 404.' },
     BatchId: { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: BATCH_ID_PATTERN }, description: 'A batch id (`bat_` + ULID); anything else is 404.' },
     ModelName: { name: 'name', in: 'path', required: true, schema: { type: 'string' }, example: 'mobilenetv2' },
+    CancelAfter: {
+      name: 'Cancel-After',
+      in: 'header',
+      required: false,
+      schema: { type: 'string', pattern: '^(\\d+(ms|s|m|h))+$', example: '30s' },
+      description: 'A deadline as a duration (`500ms`, `30s`, `5m`, `1m30s`; above 0, at most 7 days), the same as `deadline_seconds`; the earlier of the two applies.',
+    },
     IdempotencyKey: {
       name: 'Idempotency-Key',
       in: 'header',

@@ -1,6 +1,6 @@
 import client from 'prom-client';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Heartbeats } from '../shared/heartbeats.js';
 
@@ -10,7 +10,7 @@ const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioriti
  * Gauges read from Redis at scrape time (queue depth, oldest waiting job, live workers, Redis itself), so they
  * are right whichever API replica is scraped. A scrape during a Redis outage reports redis_up 0 instead of failing.
  */
-export function registerQueueMetrics(metrics: Metrics, queues: Queue[], redis: Redis, heartbeats: Heartbeats, models: string[]) {
+export function registerQueueMetrics(metrics: Metrics, queues: Queue[], redis: RedisClient, heartbeats: Heartbeats, models: string[]) {
   const registers = [metrics.registry];
   new client.Gauge({
     name: 'inferq_queue_jobs',
@@ -21,6 +21,23 @@ export function registerQueueMetrics(metrics: Metrics, queues: Queue[], redis: R
       for (const q of queues) {
         const counts = await q.getJobCounts(...STATES).catch(() => null);
         if (counts) for (const s of STATES) this.set({ queue: q.name, state: s }, counts[s] ?? 0);
+      }
+    },
+  });
+  new client.Gauge({
+    // What an autoscaler targets (SageMaker's backlog per instance): waiting + prioritized jobs over the live
+    // workers (every worker serves the queue; one counted per model it serves, so the busiest model's count),
+    // over 1 when none is up, so it still reads the whole backlog when scaled to zero.
+    name: 'inferq_queue_backlog_per_worker',
+    help: 'Jobs waiting for a worker (waiting + prioritized) per live worker; the whole backlog when none is live',
+    labelNames: ['queue'],
+    registers,
+    async collect() {
+      const alive = await Promise.all(models.map((m) => heartbeats.alive(m).catch(() => 0)));
+      const workers = Math.max(1, ...alive);
+      for (const q of queues) {
+        const c = await q.getJobCounts('waiting', 'prioritized').catch(() => null);
+        if (c) this.set({ queue: q.name }, ((c.waiting ?? 0) + (c.prioritized ?? 0)) / workers);
       }
     },
   });

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
-import { createRedis, waitForRedis, warnUnlessNoEviction } from '../shared/redis.js';
+import { createRedis, refuseMisreadTopology, waitForRedis, warnUnlessNoEviction } from '../shared/redis.js';
 import { JobStore } from '../shared/job-store.js';
 import { BatchStore } from '../shared/batch-store.js';
 import { FsBlobStore } from '../shared/storage.js';
@@ -20,6 +20,7 @@ import { createApp } from './app.js';
 import { createHttpServer } from './http-server.js';
 import { ApiKeyRegistry } from './auth/api-keys.js';
 import { Admission } from './backpressure.js';
+import { startDeadlineSweep } from './deadline-sweep.js';
 import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
 import type { ApiContext } from './context.js';
 
@@ -31,14 +32,16 @@ export interface RunningApi {
 
 /** The API's composition root: config → redis → stores → app → listen; closers run in reverse. */
 export async function startApi(config: Readonly<Config>, logger: Logger): Promise<RunningApi> {
-  if (!config.redis.url) throw new Error('REDIS_URL is required to run the API on its own (npm start embeds one)');
+  const spec = config.redis.spec;
+  if (!spec) throw new Error('REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES is required to run the API on its own (npm start embeds one)');
   const closers = new Closers();
-  const redis = createRedis(config.redis.url, 'producer', logger);
+  const redis = createRedis(spec, 'producer', logger);
   closers.add('redis', () => redis.quit().catch(() => redis.disconnect()));
   // The producer connection fails fast, so wait for it once at boot rather than failing the first requests.
   await waitForRedis(redis, 30_000);
+  await refuseMisreadTopology(redis, spec);
   await warnUnlessNoEviction(redis, logger);
-  const subscriber = createRedis(config.redis.url, 'subscriber', logger);
+  const subscriber = createRedis(spec, 'subscriber', logger);
   closers.add('subscriber', () => subscriber.quit().catch(() => subscriber.disconnect()));
 
   const models = ModelCatalog.fromConfig(config);
@@ -84,6 +87,11 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     scopeOf: (req) => req.apiKeyName ?? 'public',
     validateWebhookUrl: webhookUrlValidator({ allowedHosts: config.webhooks.allowedHosts }),
   };
+  const stopSweep = startDeadlineSweep({
+    jobs, queue, blobs, metrics, logger, onBatchCompleted,
+    onFailed: (job, requestId) => notifier.jobChanged(job, 'failed', requestId),
+  });
+  closers.add('deadline-sweep', stopSweep);
   const server = createHttpServer(createApp(ctx), logger);
   await new Promise<void>((resolve) => server.listen(config.http.port, config.http.host, resolve));
   closers.add('http', () => new Promise<void>((resolve) => {

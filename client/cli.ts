@@ -92,7 +92,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       webhook: { type: 'string', arg: 'URL', help: 'webhook URL notified when each job ends' },
       'webhook-events': { type: 'string', arg: 'LIST', help: 'comma-separated webhook events (default job.completed)' },
       metadata: { type: 'string', arg: 'JSON', help: 'a JSON object echoed back on each job (at most 2 KiB)' },
-      priority: { type: 'string', arg: 'N', help: 'queue priority 0..10, higher first' },
+      priority: { type: 'string', arg: 'N', help: 'queue priority 0..10, higher runs sooner (default 5)' },
       'idempotency-key': { type: 'string', arg: 'KEY', help: 'Idempotency-Key (":<index>" is appended with several files)' },
       concurrency: { type: 'string', short: 'c', arg: 'N', help: 'uploads in flight (default 4)' },
       timeout: { type: 'string', arg: 'SECONDS', help: 'with --wait: give up waiting for a job after this long (default 300)' },

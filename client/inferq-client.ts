@@ -77,7 +77,7 @@ export interface SubmitOptions extends CallOptions {
   metadata?: Record<string, unknown> | string;
   webhookUrl?: string;
   webhookEvents?: WebhookEvent[] | string;
-  /** 0..10, higher runs first. */
+  /** 0..10, higher runs sooner; the server runs a job without one as 5. */
   priority?: number;
   /** The same key with the same request within 24 h returns the same job; makes the upload safe to retry. */
   idempotencyKey?: string;

@@ -87,6 +87,8 @@ export interface Job {
   batch_id: string | null;
   metadata: Record<string, unknown>;
   priority: number | null;
+  /** Not started by then, the job fails with `deadline_exceeded`; null without a deadline. */
+  deadline_at: string | null;
   attempts: number;
   webhook: JobWebhook | null;
 }
@@ -177,6 +179,8 @@ export interface Batch {
   model: ModelRef;
   label_set: string | null;
   metadata: Record<string, unknown>;
+  /** Items not started by then fail with `deadline_exceeded`; null without a deadline. */
+  deadline_at: string | null;
 }
 
 /** One line of `GET /v1/batches/{id}/results?format=jsonl`. */

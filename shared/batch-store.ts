@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { NewJob } from './job-types.js';
-import { jobRecordFields } from './job-store.js';
+import { deadlinesKey, jobRecordFields } from './job-store.js';
 import { BATCH_APPEND, BATCH_CANCEL, BATCH_SEAL } from './job-scripts.js';
 
 export type BatchStatus = 'open' | 'processing' | 'completed' | 'canceled';
@@ -29,6 +29,8 @@ export interface BatchView {
   label_set: string | null;
   metadata: Record<string, unknown>;
   webhook: { url: string } | null;
+  /** Items not started by then fail with deadline_exceeded; null without a deadline. */
+  deadline_at: string | null;
 }
 
 export interface NewBatch {
@@ -39,6 +41,8 @@ export interface NewBatch {
   createdAt: string;
   metadata: Record<string, unknown>;
   webhookUrl: string | null;
+  /** Epoch ms; null: none. */
+  deadlineAt: number | null;
 }
 
 type ScriptFn = (...args: (string | number)[]) => Promise<string>;
@@ -54,7 +58,7 @@ export class BatchStore {
   private readonly cancelScript: ScriptFn;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly retentionSeconds: number,
   ) {
@@ -83,7 +87,7 @@ export class BatchStore {
       .multi()
       .hset(this.key(b.id), {
         id: b.id, status: 'open', model: b.model.name, model_version: b.model.version, top_k: b.topK, label_set: b.labelSet ?? '',
-        created_at: b.createdAt, metadata: JSON.stringify(b.metadata), webhook_url: b.webhookUrl ?? '',
+        created_at: b.createdAt, metadata: JSON.stringify(b.metadata), webhook_url: b.webhookUrl ?? '', deadline_at: b.deadlineAt ?? '',
         total: 0, started: 0, succeeded: 0, failed: 0, canceled: 0,
       })
       .expire(this.key(b.id), this.idleTtl)
@@ -96,7 +100,12 @@ export class BatchStore {
     const jobKeys = jobs.map((j) => `${this.prefix}:job:${j.id}`);
     const args = jobs.map((j) => JSON.stringify(jobRecordFields(j)));
     const r = await this.appendScript(2 + jobs.length, batch, items, ...jobKeys, ...args);
-    if (r === 'ok') await this.redis.multi().expire(batch, this.idleTtl).expire(items, this.idleTtl).exec();
+    if (r !== 'ok') return r;
+    const m = this.redis.multi().expire(batch, this.idleTtl).expire(items, this.idleTtl);
+    // Indexed for the deadline sweep after the append: should this not happen, the check at take still holds.
+    const due = jobs.flatMap((j) => (j.deadlineAt === null ? [] : [j.deadlineAt, j.id]));
+    if (due.length > 0) m.zadd(deadlinesKey(this.prefix), ...due);
+    await m.exec();
     return r;
   }
 
@@ -149,6 +158,7 @@ function toView(h: Record<string, string>, now: number): BatchView {
     label_set: h.label_set || null,
     metadata: safeJson(h.metadata),
     webhook: h.webhook_url ? { url: h.webhook_url } : null,
+    deadline_at: h.deadline_at ? new Date(Number(h.deadline_at)).toISOString() : null,
   };
 }
 

@@ -12,14 +12,39 @@ const list = z
   .default('')
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
+/** A comma list whose every item `parse` accepts (null = refused); otherwise the key fails with `message`. */
+const listOf = <T>(def: string, parse: (item: string) => T | null, message: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((s, ctx) => {
+      const out = s.split(',').map((x) => x.trim()).filter(Boolean).map(parse);
+      if (out.some((x) => x === null)) {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return out as T[];
+    });
+const hostPorts = listOf('', parseHostPort, 'must be a comma list of host:port');
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** HTTP port of the API. */
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
-  /** Redis connection; required when API and worker run as separate processes. */
+  /** Redis connection; one of REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES when API and worker run apart. */
   REDIS_URL: z.string().url().optional(),
+  /** Sentinels (`host:port,…`) that name the current primary of REDIS_SENTINEL_NAME; clients follow a failover. */
+  REDIS_SENTINELS: hostPorts,
+  REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  /** Seed nodes (`host:port,…`) of a Redis Cluster; REDIS_PREFIX must then carry a hash tag, e.g. `{inferq}`. */
+  REDIS_CLUSTER_NODES: hostPorts,
+  /** ACL user, password and TLS for the Sentinel-managed or Cluster nodes (REDIS_URL carries its own). */
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  REDIS_TLS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Prefix of every Redis key inferq and BullMQ write, so several deployments (or tests) share one Redis. */
   REDIS_PREFIX: z.string().min(1).default('inferq'),
   /** Where the embedded Redis of `npm start` keeps its AOF. */
@@ -76,18 +101,7 @@ const schema = z.object({
   /** A receiver that has not answered within this many ms counts as failed (and is retried). */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   /** Delays between attempts, e.g. `5s,5m,30m,2h`; attempts = entries + 1. Units: ms, s, m, h, d. */
-  WEBHOOK_RETRY_SCHEDULE: z
-    .string()
-    .default('5s,5m,30m,2h,5h,10h,14h,20h,24h')
-    .transform((s, ctx) => {
-      const parts = s.split(',').map((x) => x.trim()).filter(Boolean);
-      const ms = parts.map(parseDuration);
-      if (ms.some((v) => v === null)) {
-        ctx.addIssue({ code: 'custom', message: 'must be a comma list of durations like 300ms, 5s, 5m, 2h, 1d' });
-        return z.NEVER;
-      }
-      return ms as number[];
-    }),
+  WEBHOOK_RETRY_SCHEDULE: listOf('5s,5m,30m,2h,5h,10h,14h,20h,24h', parseDuration, 'must be a comma list of durations like 300ms, 5s, 5m, 2h, 1d'),
   /** Hosts or IPs exempt from the SSRF guard (internal receivers, tests). */
   WEBHOOK_ALLOWED_HOSTS: list,
   WEBHOOK_CONCURRENCY: z.coerce.number().int().positive().default(32),
@@ -121,13 +135,40 @@ export function parseDuration(s: string): number | null {
   return Math.round(Number(m[1]) * unit);
 }
 
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** `host:port` or `[v6]:port` → {host, port}; null when it is neither. */
+export function parseHostPort(s: string): HostPort | null {
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(s);
+  const port = m ? Number(m[3]) : 0;
+  return m && port > 0 && port < 65536 ? { host: m[1] ?? m[2]!, port } : null;
+}
+
+/** Credentials and TLS for Sentinel-managed or Cluster nodes. */
+export interface RedisAuth {
+  username?: string;
+  password?: string;
+  sentinelPassword?: string;
+  tls: boolean;
+}
+
+/** How to reach Redis: one server by URL, a Sentinel-guarded primary, or a Cluster. */
+export type RedisSpec =
+  | { kind: 'url'; url: string }
+  | { kind: 'sentinel'; sentinels: HostPort[]; name: string; auth: RedisAuth }
+  | { kind: 'cluster'; nodes: HostPort[]; auth: RedisAuth };
+
 export type Env = Record<string, string | undefined>;
 
 export interface Config {
   env: 'development' | 'production' | 'test';
   logLevel: string;
   http: { port: number; host: string; maxWaitSeconds: number; predictTimeoutSeconds: number };
-  redis: { url?: string; prefix: string };
+  /** `spec` is unset only when nothing was configured (`npm start` then finds or embeds a Redis); `url` mirrors a url spec. */
+  redis: { url?: string; spec?: RedisSpec; prefix: string };
   dataDir: string;
   models: { manifest: string; dir: string; mirror?: string; default: string; served: string[] };
   uploads: { dir: string; maxBytes: number; maxPixels: number; maxBatchFiles: number };
@@ -178,13 +219,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       `WORKER_CONCURRENCY=${concurrency}: must be ≥ BATCH_MAX_SIZE (${e.BATCH_MAX_SIZE}) or batches never fill`,
     ]);
   }
+  const spec = redisSpec(e);
   const served = e.MODELS.length ? e.MODELS : [e.DEFAULT_MODEL];
   if (!served.includes(e.DEFAULT_MODEL)) served.unshift(e.DEFAULT_MODEL);
   const config: Config = {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     http: { port: e.PORT, host: e.HOST, maxWaitSeconds: e.MAX_WAIT_SECONDS, predictTimeoutSeconds: e.PREDICT_TIMEOUT_SECONDS },
-    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    redis: { url: e.REDIS_URL, spec, prefix: e.REDIS_PREFIX },
     dataDir: path.resolve(e.DATA_DIR),
     models: {
       manifest: path.resolve(e.MODEL_MANIFEST),
@@ -227,8 +269,39 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   return deepFreeze(config);
 }
 
+/** The hash tag Redis Cluster hashes a key by: the text between the first `{` and the next `}`, if not empty. */
+export function hashTag(prefix: string): string | null {
+  const open = prefix.indexOf('{');
+  const close = open < 0 ? -1 : prefix.indexOf('}', open + 1);
+  return close > open + 1 ? prefix.slice(open + 1, close) : null;
+}
+
+function redisSpec(e: z.infer<typeof schema>): RedisSpec | undefined {
+  const given = [e.REDIS_URL && 'REDIS_URL', e.REDIS_SENTINELS.length && 'REDIS_SENTINELS', e.REDIS_CLUSTER_NODES.length && 'REDIS_CLUSTER_NODES'].filter(Boolean);
+  if (given.length > 1) throw new ConfigError([`${given.join(', ')}: set only one way to reach Redis`]);
+  const auth: RedisAuth = { username: e.REDIS_USERNAME, password: e.REDIS_PASSWORD, sentinelPassword: e.REDIS_SENTINEL_PASSWORD, tls: e.REDIS_TLS };
+  if (e.REDIS_URL) return { kind: 'url', url: e.REDIS_URL };
+  if (e.REDIS_SENTINELS.length) {
+    if (!e.REDIS_SENTINEL_NAME) throw new ConfigError(['REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name the sentinels monitor the primary by)']);
+    return { kind: 'sentinel', sentinels: e.REDIS_SENTINELS, name: e.REDIS_SENTINEL_NAME, auth };
+  }
+  if (e.REDIS_CLUSTER_NODES.length) {
+    // Refused here, before any connection: on an untagged prefix the first multi-key script would fail with
+    // CROSSSLOT at run time, after jobs were half written.
+    if (!hashTag(e.REDIS_PREFIX)) {
+      throw new ConfigError([
+        `REDIS_PREFIX=${JSON.stringify(e.REDIS_PREFIX)}: on a Redis Cluster the prefix must carry a hash tag, e.g. {${e.REDIS_PREFIX}}: ` +
+          'BullMQ and inferq run Lua scripts over several keys at once, and a cluster runs a script only when all its keys ' +
+          'hash to one slot; the tag puts every key of this deployment in one slot',
+      ]);
+    }
+    return { kind: 'cluster', nodes: e.REDIS_CLUSTER_NODES, auth };
+  }
+  return undefined;
+}
+
 // A bad secret is named, never printed: config errors reach logs and terminals.
-const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'WEBHOOK_SECRET', 'METRICS_TOKEN']);
+const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'WEBHOOK_SECRET', 'METRICS_TOKEN', 'REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD']);
 function shown(key: string, value: string | undefined): string | null {
   if (value === undefined) return null;
   if (SECRET_KEYS.has(key)) return '[redacted]';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 
 /**
  * Worker liveness in Redis: each worker process stamps a sorted set per model it serves with the time it last
@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
  */
 export class Heartbeats {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlSeconds: number,
   ) {}

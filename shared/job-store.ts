@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { JobError, JobStatus, JobTimings, JobView, NewJob, WebhookDelivery } from './job-types.js';
 import type { Prediction } from '../worker/postprocess.js';
 import type { LabelSetResult } from './label-sets.js';
-import { CANCEL, FINISH, MARK_PROCESSING } from './job-scripts.js';
+import { CANCEL, EXPIRE, FINISH, MARK_PROCESSING } from './job-scripts.js';
 
 /**
  * Job records: one Redis hash per job, `${prefix}:job:${id}`, the source of truth for what clients read.
@@ -23,7 +23,12 @@ export interface Change {
   ok: boolean;
   status: string;
   batchCompleted: boolean;
+  /** True when this call failed the job because its deadline had passed (status is then 'failed'). */
+  expired?: boolean;
 }
+
+/** The sorted set of job ids by deadline (epoch ms) that the deadline sweep reads. */
+export const deadlinesKey = (prefix: string) => `${prefix}:deadlines`;
 
 type ScriptFn = (...args: (string | number)[]) => Promise<string>;
 
@@ -41,6 +46,8 @@ export function jobRecordFields(job: NewJob): Record<string, string | number> {
     blob_key: job.blobKey,
     metadata: JSON.stringify(job.metadata),
     priority: job.priority ?? '',
+    // A string: the batch append script would turn a number this large into 1.7e+12.
+    deadline_at: job.deadlineAt === null ? '' : String(job.deadlineAt),
     batch_id: job.batchId ?? '',
     request_id: job.requestId ?? '',
     webhook: job.webhook ? JSON.stringify(job.webhook) : '',
@@ -49,22 +56,23 @@ export function jobRecordFields(job: NewJob): Record<string, string | number> {
 }
 
 export class JobStore {
-  private readonly scripts: { markProcessing: ScriptFn; finish: ScriptFn; cancel: ScriptFn };
+  private readonly scripts: { markProcessing: ScriptFn; finish: ScriptFn; cancel: ScriptFn; expire: ScriptFn };
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly retentionSeconds: number,
   ) {
     // defineCommand sends each script once and then calls it by its SHA (EVALSHA).
     const define = (name: string, lua: string) => {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 5, lua });
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 6, lua });
       return (...args: (string | number)[]) => (redis as unknown as Record<string, ScriptFn>)[name]!(...args);
     };
     this.scripts = {
       markProcessing: define('inferqMarkProcessing', MARK_PROCESSING),
       finish: define('inferqFinish', FINISH),
       cancel: define('inferqCancel', CANCEL),
+      expire: define('inferqExpire', EXPIRE),
     };
   }
 
@@ -82,11 +90,13 @@ export class JobStore {
   /** KEYS and the common ARGV of the job scripts. */
   private scriptArgs(id: string, batchId: string | null | undefined, now: string) {
     const b = batchId ? `${this.prefix}:batch:${batchId}` : `${this.prefix}:batch:-`;
-    return [this.key(id), this.deliveriesKey(id), b, `${b}:ended`, `${b}:items`, this.retentionSeconds, batchId ? '1' : '0', id, now, this.channel];
+    const keys = [this.key(id), this.deliveriesKey(id), b, `${b}:ended`, `${b}:items`, deadlinesKey(this.prefix)];
+    return [...keys, this.retentionSeconds, batchId ? '1' : '0', id, now, this.channel];
   }
 
   async create(job: NewJob): Promise<void> {
-    await this.redis.hset(this.key(job.id), jobRecordFields(job));
+    if (job.deadlineAt === null) await this.redis.hset(this.key(job.id), jobRecordFields(job));
+    else await this.redis.multi().hset(this.key(job.id), jobRecordFields(job)).zadd(deadlinesKey(this.prefix), job.deadlineAt, job.id).exec();
   }
 
   /** Undo a `create` whose enqueue failed, so no record points at a job that will never run. */
@@ -126,9 +136,27 @@ export class JobStore {
    * run. `status` is 'first' on the first start, 'again' on a retry.
    */
   async markProcessing(id: string, batchId: string | null | undefined, startedAt: string, attempt: number): Promise<Change> {
-    const r = await this.scripts.markProcessing(...this.scriptArgs(id, batchId, startedAt), attempt);
+    const r = await this.scripts.markProcessing(...this.scriptArgs(id, batchId, startedAt), attempt, Date.parse(startedAt));
+    if (r.startsWith('expired')) return { ok: false, status: 'failed', batchCompleted: r === 'expired_batch_completed', expired: true };
     // Not published: waiters only care about ends, and every publish is a command per job.
     return { ok: r === 'first' || r === 'again', status: r, batchCompleted: false };
+  }
+
+  /** Job ids whose deadline is at or before `nowMs`, earliest first: what the deadline sweep looks at. */
+  due(nowMs: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(deadlinesKey(this.prefix), '-inf', nowMs, 'LIMIT', 0, limit);
+  }
+
+  /**
+   * Fails a queued job whose deadline has passed (`expired` set), or says why not. Unless the job is not yet
+   * due, it leaves the deadline index (the scripts remove it when it starts or ends; this clears the entries of
+   * records that expired from Redis meanwhile).
+   */
+  async expire(id: string, batchId: string | null | undefined, nowMs: number): Promise<Change> {
+    const r = await this.scripts.expire(...this.scriptArgs(id, batchId, new Date(nowMs).toISOString()), nowMs);
+    if (r !== 'not_due') await this.redis.zrem(deadlinesKey(this.prefix), id);
+    if (r.startsWith('expired')) return { ok: true, status: 'failed', batchCompleted: r === 'expired_batch_completed', expired: true };
+    return { ok: false, status: r, batchCompleted: false };
   }
 
   /** Stores the outcome once; `ok` is true for the first finisher only (later duplicates are ignored). */
@@ -213,6 +241,7 @@ function toView(h: Record<string, string>, deliveries: string[]): JobView {
     batch_id: h.batch_id || null,
     metadata: parse(h.metadata, {}),
     priority: h.priority ? Number(h.priority) : null,
+    deadline_at: h.deadline_at ? new Date(Number(h.deadline_at)).toISOString() : null,
     attempts: p.attempts,
     webhook: webhook ? { ...webhook, deliveries: deliveries.map((d) => parse<WebhookDelivery>(d, {} as WebhookDelivery)) } : null,
   };

@@ -57,6 +57,8 @@ export interface JobView {
   batch_id: string | null;
   metadata: Record<string, unknown>;
   priority: number | null;
+  /** When a job not started by then fails with deadline_exceeded; null without a deadline. */
+  deadline_at: string | null;
   attempts: number;
   webhook: { url: string; events: string[]; deliveries: WebhookDelivery[] } | null;
 }
@@ -72,6 +74,8 @@ export interface NewJob {
   blobKey: string;
   metadata: Record<string, unknown>;
   priority: number | null;
+  /** Epoch ms; null without a deadline. */
+  deadlineAt: number | null;
   batchId: string | null;
   requestId: string | null;
   webhook: { url: string; events: string[] } | null;

@@ -25,6 +25,7 @@ export function createMetrics(role: 'api' | 'worker') {
     batchFlushes: new client.Counter({ name: 'inferq_batch_flushes_total', help: 'Batches run, by why they were flushed', labelNames: ['model', 'reason'], registers: r }),
     endToEnd: new client.Histogram({ name: 'inferq_job_end_to_end_seconds', help: 'Time from submit until the result was stored', labelNames: ['model'], buckets: SLOW, registers: r }),
     httpDuration: new client.Histogram({ name: 'inferq_http_request_duration_seconds', help: 'HTTP requests by route template', labelNames: ['method', 'route', 'status_code'], buckets: SLOW, registers: r }),
+    deadlineExpired: new client.Counter({ name: 'inferq_jobs_deadline_expired_total', help: 'Jobs failed with deadline_exceeded, by where it was decided: take (a worker reached it) or sweep', labelNames: ['model', 'at'], registers: r }),
     webhookDeliveries: new client.Counter({ name: 'inferq_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers: r }),
     webhookDuration: new client.Histogram({ name: 'inferq_webhook_delivery_seconds', help: 'Duration of one webhook delivery attempt', buckets: SLOW, registers: r }),
   };

@@ -33,5 +33,16 @@ export interface WebhookPayload {
   requestId?: string;
 }
 
-/** Maps the optional client `priority` (0 highest … 10 lowest, default 5) to BullMQ's (1 highest). */
-export const toBullPriority = (priority: number) => 1 + priority;
+/** The API's priority: an integer 0..10, higher runs sooner; a job sent without one runs as 5. */
+export const PRIORITY = { min: 0, max: 10, default: 5 } as const;
+
+/**
+ * BullMQ's priority for a job. BullMQ runs lower numbers first and FIFO within a number, but runs its
+ * un-prioritised jobs (0) before every prioritised one, so every job gets a number here, none jumps the queue.
+ * Each API level owns two numbers, the single jobs' then the batch items': 10 → 1, 2; 5 → 11, 12; 0 → 21, 22.
+ * So a higher level always runs first, and a batch never starves the single jobs of its level (batch items are
+ * level 5: single jobs of 5 and above go before them, those of 0..4 after).
+ */
+export function toBullPriority(priority: number | null, kind: 'single' | 'batch'): number {
+  return 1 + 2 * (PRIORITY.max - (priority ?? PRIORITY.default)) + (kind === 'batch' ? 1 : 0);
+}

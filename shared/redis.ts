@@ -1,5 +1,9 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { RedisAuth, RedisSpec } from './config.js';
 import type { Logger } from './logger.js';
+
+/** A connection to one server (by URL or through Sentinel) or to a Cluster: inferq uses what both speak. */
+export type RedisClient = Redis | Cluster;
 
 /**
  * Connections by role:
@@ -28,8 +32,9 @@ export function redisOptions(role: RedisRole): RedisOptions {
   return { ...base, maxRetriesPerRequest: null, enableReadyCheck: true };
 }
 
-export function createRedis(url: string, role: RedisRole, logger?: Logger): Redis {
-  const redis = new Redis(url, redisOptions(role));
+/** The one place connections are made: every process and role goes through here, whatever the topology. */
+export function createRedis(spec: RedisSpec, role: RedisRole, logger?: Logger): RedisClient {
+  const redis = connect(spec, redisOptions(role));
   let down = false;
   redis.on('error', (err) => {
     // ioredis emits an error per failed reconnect; log the first of a run, not hundreds.
@@ -43,8 +48,52 @@ export function createRedis(url: string, role: RedisRole, logger?: Logger): Redi
   return redis;
 }
 
+function connect(spec: RedisSpec, opts: RedisOptions): RedisClient {
+  if (spec.kind === 'url') return new Redis(spec.url, opts);
+  if (spec.kind === 'sentinel') {
+    return new Redis({
+      ...opts,
+      ...nodeAuth(spec.auth),
+      sentinels: spec.sentinels,
+      name: spec.name,
+      sentinelPassword: spec.auth.sentinelPassword,
+      ...(spec.auth.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+      // Listen to the sentinels' +switch-master: reconnect to a promoted replica at once, instead of only when
+      // the old primary's socket errors out (a partitioned primary may keep it open).
+      failoverDetector: true,
+    });
+  }
+  // Cluster-wide options live on the cluster; the rest apply to each node connection.
+  const { retryStrategy, enableOfflineQueue, enableReadyCheck, enableAutoPipelining, ...node } = opts;
+  return new Cluster(spec.nodes, {
+    redisOptions: { ...node, ...nodeAuth(spec.auth) },
+    clusterRetryStrategy: retryStrategy,
+    enableOfflineQueue,
+    enableReadyCheck,
+    enableAutoPipelining,
+  });
+}
+
+function nodeAuth(auth: RedisAuth): RedisOptions {
+  return { username: auth.username, password: auth.password, ...(auth.tls ? { tls: {} } : {}) };
+}
+
+/**
+ * A cluster node reached as one server answers MOVED for most keys: refuse to run on it with the fix in the
+ * message, rather than fail requests one by one. Servers that forbid INFO are taken as they come.
+ */
+export async function refuseMisreadTopology(redis: RedisClient, spec: RedisSpec): Promise<void> {
+  if (spec.kind === 'cluster') return;
+  const info = await redis.info('cluster').catch(() => '');
+  if (/^cluster_enabled:1/m.test(info)) {
+    throw new Error(
+      'Redis is a Cluster node but was configured as one server: set REDIS_CLUSTER_NODES=host:port,… and a hash-tagged REDIS_PREFIX such as {inferq}',
+    );
+  }
+}
+
 /** Resolves once the connection is ready, or rejects after `timeoutMs`. */
-export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
+export async function waitForRedis(redis: RedisClient, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -64,7 +113,7 @@ export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<voi
 }
 
 /** Jobs must never be evicted: warn when Redis is configured to drop keys under memory pressure. */
-export async function warnUnlessNoEviction(redis: Redis, logger: Logger): Promise<void> {
+export async function warnUnlessNoEviction(redis: RedisClient, logger: Logger): Promise<void> {
   try {
     const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
     if (policy !== 'noeviction') {

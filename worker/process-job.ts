@@ -12,6 +12,7 @@ import { decodeResized, type RawImage } from './preprocess.js';
 import { InvalidImageError } from './invalid-image-error.js';
 import { IsolatedCrashError, runIsolated } from './isolated-run.js';
 import { labelSetAnswer, topK } from './postprocess.js';
+import { countExpired } from '../shared/deadlines.js';
 
 export interface ProcessDeps {
   jobs: JobStore;
@@ -67,7 +68,8 @@ export function createProcessor(deps: ProcessDeps) {
     if (!mark.ok) {
       // Canceled meanwhile, or a re-run of a job that already ended. If its worker died between storing the
       // result and queueing its webhooks, queue them now: they dedupe on the event id.
-      log.info({ status: mark.status }, 'job not run: it is no longer queued');
+      if (mark.expired) countExpired(deps.metrics, model, 'take');
+      log.info({ status: mark.status, deadline_exceeded: mark.expired }, 'job not run: it is no longer queued');
       if (mark.status === 'succeeded' || mark.status === 'failed') await announceAgain(deps, job, mark.status);
       return { stored: false };
     }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
-import { createRedis, warnUnlessNoEviction } from '../shared/redis.js';
+import { createRedis, refuseMisreadTopology, warnUnlessNoEviction } from '../shared/redis.js';
 import { JobStore } from '../shared/job-store.js';
 import { BatchStore } from '../shared/batch-store.js';
 import { FsBlobStore } from '../shared/storage.js';
@@ -30,7 +30,8 @@ export interface RunningWorker {
 
 /** The worker's composition root: models → redis → BullMQ worker → heartbeat → metrics server. */
 export async function startWorker(config: Readonly<Config>, logger: Logger): Promise<RunningWorker> {
-  if (!config.redis.url) throw new Error('REDIS_URL is required to run a worker on its own (npm start embeds one)');
+  const spec = config.redis.spec;
+  if (!spec) throw new Error('REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES is required to run a worker on its own (npm start embeds one)');
   const id = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const log = logger.child({ worker_id: id });
   const closers = new Closers();
@@ -57,8 +58,9 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   closers.add('models', () => models.release());
   let closing = false;
 
-  const redis = createRedis(config.redis.url, 'worker', log);
+  const redis = createRedis(spec, 'worker', log);
   closers.add('redis', () => redis.quit().catch(() => redis.disconnect()));
+  await refuseMisreadTopology(redis, spec);
   void warnUnlessNoEviction(redis, log);
   const blobs = await new FsBlobStore(config.uploads.dir).init();
   const jobs = new JobStore(redis, config.redis.prefix, config.retentionSeconds);

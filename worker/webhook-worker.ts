@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { Webhook } from 'standardwebhooks';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
@@ -22,7 +22,7 @@ class RetryableDelivery extends Error {
 }
 
 export interface WebhookWorkerDeps {
-  redis: Redis;
+  redis: RedisClient;
   config: Readonly<Config>;
   jobs: JobStore;
   metrics: Metrics;

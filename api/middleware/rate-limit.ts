@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../../shared/errors.js';
 
@@ -14,7 +14,7 @@ export interface RateLimitOptions {
  * replica. Answers 429 with Retry-After, and RateLimit-* headers on every response. When Redis cannot be asked,
  * the request goes on (fails open): the request itself will meet the same Redis and answer 503.
  */
-export function rateLimit(redis: Redis, opts: RateLimitOptions): RequestHandler {
+export function rateLimit(redis: RedisClient, opts: RateLimitOptions): RequestHandler {
   if (opts.requests === 0) return (_req, _res, next) => next();
   const limiter = new RateLimiterRedis({
     storeClient: redis,

@@ -32,7 +32,7 @@ export function batchesRouter(ctx: ApiContext): Router {
   r.post('/v1/batches', admissionCheck(ctx), ctx.batchUpload, async (req, res) => {
     const files = uploadedFiles(req);
     try {
-      const fields = parseJobFields(formFields(req));
+      const fields = parseJobFields(formFields(req), req.get('cancel-after'));
       if (fields.webhookUrl) await ctx.validateWebhookUrl(fields.webhookUrl);
       const batch = await createBatch(ctx.batch, fields, files, req.id);
       res.setHeader('Location', `/v1/batches/${batch.id}`);

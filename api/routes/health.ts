@@ -7,14 +7,17 @@ export function healthRouter(ctx: ApiContext): Router {
   r.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  // Readiness: Redis answers and a worker for the default model reported in recently.
-  r.get('/ready', async (_req, res) => {
+  // Readiness: Redis answers and a worker for the default model reported in recently. `?workers=optional` drops
+  // the worker condition, for API replicas behind a worker autoscaler that scales to zero: an API taken out of
+  // its Service for want of workers could never receive the jobs that bring the first worker up.
+  r.get('/ready', async (req, res) => {
+    const needWorkers = req.query.workers !== 'optional';
     const reasons: string[] = [];
     let workers = 0;
     try {
       await ctx.redis.ping();
       workers = await ctx.heartbeats.alive(ctx.models.defaultName);
-      if (workers === 0) reasons.push(`no live worker for model ${ctx.models.defaultName}`);
+      if (workers === 0 && needWorkers) reasons.push(`no live worker for model ${ctx.models.defaultName}`);
     } catch {
       reasons.push('redis unreachable');
     }

@@ -24,7 +24,7 @@ export async function acceptImage(ctx: ApiContext, req: Request): Promise<{ job:
   const files = uploadedFiles(req);
   try {
     const image = singleImage(req);
-    const fields = parseJobFields(req.body);
+    const fields = parseJobFields(req.body, req.get('cancel-after'));
     const idempotencyKey = req.get('idempotency-key');
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
       throw new AppError('invalid_field', 400, 'Idempotency-Key must be 1 to 255 characters');

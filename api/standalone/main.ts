@@ -8,7 +8,7 @@ import { redisAnswers, startEmbeddedRedis, type EmbeddedRedis } from './embedded
 import { writeWebhookSecretFile } from './webhook-secret-file.js';
 
 /**
- * `npm start`: the whole service on one machine. Uses REDIS_URL, else a Redis on 127.0.0.1:6379, else starts
+ * `npm start`: the whole service on one machine. Uses the configured Redis (URL, Sentinel or Cluster), else a Redis on 127.0.0.1:6379, else starts
  * its own; fetches missing model files; then runs the API and STANDALONE_WORKERS workers as child processes
  * (separate processes use the cores better than threads in one), restarts a worker that dies, and stops
  * everything on SIGINT/SIGTERM.
@@ -26,18 +26,19 @@ async function main() {
   const manifest = loadManifest(config.models.manifest);
   await ensureModelFiles({ manifest, names: config.models.served, modelsDir: config.models.dir, mirror: config.models.mirror, log: (m) => logger.info(m) });
 
-  let redisUrl = config.redis.url;
-  if (!redisUrl && (await redisAnswers('redis://127.0.0.1:6379', 500))) redisUrl = 'redis://127.0.0.1:6379';
-  if (!redisUrl) {
+  let spec = config.redis.spec;
+  if (!spec && (await redisAnswers('redis://127.0.0.1:6379', 500))) spec = { kind: 'url', url: 'redis://127.0.0.1:6379' };
+  if (!spec) {
     redis = await startEmbeddedRedis(config.dataDir);
-    redisUrl = redis.url;
-    logger.info({ url: redisUrl, data: config.dataDir }, 'started an embedded redis-server');
+    spec = { kind: 'url', url: redis.url };
+    logger.info({ url: redis.url, data: config.dataDir }, 'started an embedded redis-server');
   } else {
-    logger.info({ url: redisUrl.replace(/\/\/[^@]*@/, '//***@') }, 'using redis');
+    logger.info({ redis: spec.kind === 'url' ? spec.url.replace(/\/\/[^@]*@/, '//***@') : spec.kind }, 'using redis');
   }
-  await writeWebhookSecretFile(config, redisUrl, logger);
-  // sharp decodes on libuv's pool: 4 threads beat the default on 2 cores (PERFORMANCE.md).
-  const env = { UV_THREADPOOL_SIZE: '4', ...process.env, REDIS_URL: redisUrl };
+  await writeWebhookSecretFile(config, spec, logger);
+  // sharp decodes on libuv's pool: 4 threads beat the default on 2 cores (PERFORMANCE.md). Sentinel and Cluster
+  // settings reach the children as they were given; a found or embedded Redis as REDIS_URL.
+  const env = { UV_THREADPOOL_SIZE: '4', ...process.env, ...(spec.kind === 'url' ? { REDIS_URL: spec.url } : {}) };
   run('api', entry('../main'), env, false);
   // One worker process per core (each with one inference thread) used two cores best here; each gets its
   // own metrics port after the first.

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Redis } from 'ioredis';
-import type { Config } from '../../shared/config.js';
+import type { Config, RedisSpec } from '../../shared/config.js';
+import { createRedis, waitForRedis } from '../../shared/redis.js';
 import type { Logger } from '../../shared/logger.js';
 import { webhookSecret } from '../../shared/webhook-secret.js';
 
@@ -9,10 +9,12 @@ import { webhookSecret } from '../../shared/webhook-secret.js';
  * In the one-machine mode there is often no ADMIN_TOKEN, so the operator gets the webhook signing secret as a
  * file only they can read (0600) under DATA_DIR, instead of in a log line.
  */
-export async function writeWebhookSecretFile(config: Readonly<Config>, redisUrl: string, logger: Logger): Promise<void> {
+export async function writeWebhookSecretFile(config: Readonly<Config>, spec: RedisSpec, logger: Logger): Promise<void> {
   if (config.webhooks.secret) return;
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  // Fail fast (the producer role) rather than hang the launcher on a Redis that is not there.
+  const redis = createRedis(spec, 'producer', logger);
   try {
+    await waitForRedis(redis, 10_000);
     const secret = await webhookSecret(redis, config.redis.prefix, undefined);
     const file = path.join(config.dataDir, 'webhook-secret');
     await fs.mkdir(config.dataDir, { recursive: true });

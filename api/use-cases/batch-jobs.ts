@@ -5,19 +5,15 @@ import type { UploadedImage } from '../middleware/upload.js';
 import type { BlobStore } from '../../shared/storage.js';
 import type { ModelSpec } from '../../shared/model-manifest.js';
 import type { NewJob } from '../../shared/job-types.js';
-import type { InferencePayload } from '../../shared/queues.js';
-
-/**
- * Batch items go after every single job: BullMQ serves its plain wait list before prioritized jobs, and single
- * jobs with an explicit priority get 1–11, so one huge batch never starves the single jobs submitted after it.
- */
-export const BATCH_ITEM_PRIORITY = 20;
+import { toBullPriority, type InferencePayload } from '../../shared/queues.js';
 
 export interface BatchTemplate {
   id: string;
   spec: ModelSpec;
   topK: number;
   labelSet: string | null;
+  /** The batch's deadline (epoch ms), which every item carries; null: none. */
+  deadlineAt: number | null;
 }
 
 /**
@@ -50,7 +46,7 @@ export async function prepareItems(
     jobs.push({
       id, model: { name: batch.spec.name, version: batch.spec.version }, createdAt, topK: batch.topK, labelSet: batch.labelSet, blobKey,
       input: { filename: f.filename, content_type: h.contentType, bytes: f.bytes, width: h.width, height: h.height, sha256: f.sha256 },
-      metadata: {}, priority: null, batchId: batch.id, requestId, webhook: null,
+      metadata: {}, priority: null, deadlineAt: batch.deadlineAt, batchId: batch.id, requestId, webhook: null,
     });
     payloads.push({
       jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, batchId: batch.id,
@@ -60,6 +56,8 @@ export async function prepareItems(
   return { jobs, payloads };
 }
 
+/** Batch items run at the default level, after the single jobs of that level (see toBullPriority). */
 export async function enqueueItems(queue: Queue<InferencePayload>, payloads: InferencePayload[]): Promise<void> {
-  await queue.addBulk(payloads.map((data) => ({ name: 'classify', data, opts: { jobId: data.jobId, priority: BATCH_ITEM_PRIORITY } })));
+  const priority = toBullPriority(null, 'batch');
+  await queue.addBulk(payloads.map((data) => ({ name: 'classify', data, opts: { jobId: data.jobId, priority } })));
 }

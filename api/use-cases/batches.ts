@@ -39,6 +39,7 @@ export async function createBatch(deps: BatchDeps, fields: JobFields, files: Upl
   await deps.batches.create({
     id, model: { name: spec.name, version: spec.version }, topK: fields.topK, labelSet: fields.labelSet, createdAt: new Date().toISOString(),
     metadata: fields.metadata, webhookUrl: fields.webhookUrl,
+    deadlineAt: fields.deadlineMs === null ? null : Date.now() + fields.deadlineMs,
   });
   if (files.length === 0) return mustGet(deps, id);
   await appendImages(deps, id, files, requestId);
@@ -52,7 +53,8 @@ export async function appendImages(deps: BatchDeps, id: string, files: UploadedI
   if (batch.status !== 'open') throw notOpen(batch.status);
   const spec = deps.models.get(batch.model.name);
   if (!spec) throw new AppError('unknown_model', 404, `model ${batch.model.name} is no longer served`);
-  const { jobs, payloads } = await prepareItems(deps.blobs, deps.maxPixels, { id, spec, topK: batch.top_k, labelSet: batch.label_set }, files, requestId);
+  const template = { id, spec, topK: batch.top_k, labelSet: batch.label_set, deadlineAt: batch.deadline_at === null ? null : Date.parse(batch.deadline_at) };
+  const { jobs, payloads } = await prepareItems(deps.blobs, deps.maxPixels, template, files, requestId);
   let r: string;
   try {
     r = await deps.batches.append(id, jobs);

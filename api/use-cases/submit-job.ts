@@ -80,15 +80,13 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
         blobKey,
         metadata: fields.metadata,
         priority: fields.priority,
+        deadlineAt: fields.deadlineMs === null ? null : Date.now() + fields.deadlineMs,
         batchId: req.batchId ?? null,
         requestId: req.requestId,
         webhook: fields.webhookUrl ? { url: fields.webhookUrl, events: fields.webhookEvents } : null,
       };
       await deps.jobs.create(record);
-      await deps.queue.add('classify', payload, {
-        jobId: id,
-        ...(fields.priority !== null ? { priority: toBullPriority(fields.priority) } : {}),
-      });
+      await deps.queue.add('classify', payload, { jobId: id, priority: toBullPriority(fields.priority, 'single') });
     } catch (err) {
       // Nothing half-made may stay behind: no record pointing at a job that will never run, no orphan blob.
       // Redis may be the thing that failed, so the record's removal is retried until it goes through.

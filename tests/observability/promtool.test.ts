@@ -12,6 +12,7 @@ const INFERQ_METRICS = {
   gauges: [
     'inferq_queue_jobs',
     'inferq_queue_oldest_waiting_seconds',
+    'inferq_queue_backlog_per_worker',
     'inferq_workers_alive',
     'inferq_redis_up',
   ],
@@ -19,6 +20,7 @@ const INFERQ_METRICS = {
     'inferq_jobs_submitted_total',
     'inferq_jobs_finished_total',
     'inferq_job_failures_total',
+    'inferq_jobs_deadline_expired_total',
     'inferq_batch_flushes_total',
     'inferq_webhook_deliveries_total',
   ],

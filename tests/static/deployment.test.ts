@@ -400,7 +400,7 @@ describe('Dockerfile', () => {
         if (ins.keyword !== 'RUN' || !NPM_CI.test(ins.args)) return;
         const copied = seen.slice(0, at).filter((i) => i.keyword === 'COPY' && !flag(i, 'from')).flatMap(copySources);
         const has = (file: string): boolean => copied.some((src) => src === '.' || posix.normalize(src) === file);
-        expect(has('.npmrc'), `line ${ins.line}: .npmrc (onnxruntime-node-install=skip) copied before npm ci`).toBe(true);
+        expect(has('.npmrc'), `line ${ins.line}: .npmrc (strict-allow-scripts) copied before npm ci`).toBe(true);
         expect(has('package-lock.json'), `line ${ins.line}: lockfile copied before npm ci`).toBe(true);
       });
     }

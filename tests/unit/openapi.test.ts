@@ -221,7 +221,7 @@ describe('OpenAPI document: structure', () => {
     // Record<keyof T, true> makes the compiler fail when a field is added to the type and not here.
     const jobKeys: Record<keyof JobView, true> = {
       id: true, status: true, model: true, created_at: true, started_at: true, completed_at: true, input: true, top_k: true,
-      label_set: true, result: true, error: true, timings: true, queue_position: true, batch_id: true, metadata: true, priority: true,
+      label_set: true, result: true, error: true, timings: true, queue_position: true, batch_id: true, metadata: true, priority: true, deadline_at: true,
       attempts: true, webhook: true,
     };
     const inputKeys: Record<keyof JobInput, true> = { filename: true, content_type: true, bytes: true, width: true, height: true, sha256: true };

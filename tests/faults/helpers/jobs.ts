@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { RedisClient } from '../../../shared/redis.js';
 import { COLOURS, solidImage } from '../../helpers/tiny-model.js';
 import { sleep } from './cleanup.js';
 
@@ -65,13 +66,15 @@ const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 
 /** Direct reads of what the service keeps in Redis, for the assertions a client cannot make. */
 export class RedisProbe {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
 
+  /** On a URL, or on a connection made by shared/redis.ts (Sentinel, Cluster), which the probe then owns. */
   constructor(
-    url: string,
+    conn: string | RedisClient,
     readonly prefix: string,
   ) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 1_000, retryStrategy: (n) => Math.min(n * 100, 1_000) });
+    this.redis =
+      typeof conn === 'string' ? new Redis(conn, { maxRetriesPerRequest: 1, connectTimeout: 1_000, retryStrategy: (n) => Math.min(n * 100, 1_000) }) : conn;
     this.redis.on('error', () => undefined);
   }
 
@@ -167,15 +170,15 @@ export class TerminalEvents {
   readonly counts = new Map<string, number>();
   /** The terminal status published last, per job. */
   readonly statuses = new Map<string, string>();
-  private readonly sub: Redis;
+  private readonly sub: RedisClient;
 
-  private constructor(url: string) {
-    this.sub = new Redis(url, { maxRetriesPerRequest: null });
+  private constructor(conn: string | RedisClient) {
+    this.sub = typeof conn === 'string' ? new Redis(conn, { maxRetriesPerRequest: null }) : conn;
     this.sub.on('error', () => undefined);
   }
 
-  static async listen(url: string, prefix: string): Promise<TerminalEvents> {
-    const t = new TerminalEvents(url);
+  static async listen(conn: string | RedisClient, prefix: string): Promise<TerminalEvents> {
+    const t = new TerminalEvents(conn);
     t.sub.on('message', (_channel: string, message: string) => {
       try {
         const { id, status } = JSON.parse(message) as { id: string; status: string };

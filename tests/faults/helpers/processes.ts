@@ -106,18 +106,19 @@ export class FaultStack {
   private workerCount = 0;
 
   private constructor(
-    readonly redisUrl: string,
+    /** A redis-server URL, or the REDIS_* settings of a Sentinel or Cluster topology. */
+    readonly redis: string | Record<string, string>,
     readonly tmp: string,
     readonly manifestPath: string,
     private readonly env: Record<string, string>,
   ) {}
 
-  static async create(redisUrl: string, env: Record<string, string> = {}): Promise<FaultStack> {
+  static async create(redis: string | Record<string, string>, env: Record<string, string> = {}): Promise<FaultStack> {
     const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'inferq-fault-'));
     trackDir(tmp);
     const { manifestPath } = await writeTinyModelFixture(path.join(tmp, 'models'));
     await fs.mkdir(path.join(tmp, 'uploads'), { recursive: true });
-    return new FaultStack(redisUrl, tmp, manifestPath, env);
+    return new FaultStack(redis, tmp, manifestPath, env);
   }
 
   get uploadDir(): string {
@@ -135,7 +136,7 @@ export class FaultStack {
     return {
       ...base,
       ...FAST_PROFILE,
-      REDIS_URL: this.redisUrl,
+      ...(typeof this.redis === 'string' ? { REDIS_URL: this.redis } : this.redis),
       REDIS_PREFIX: this.prefix,
       MODEL_MANIFEST: this.manifestPath,
       MODELS_DIR: path.dirname(this.manifestPath),
