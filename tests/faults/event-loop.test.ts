@@ -34,7 +34,8 @@ describe('event loop under load (real processes)', () => {
     const images = await colourImages({ width: 320, height: 240 });
     const api = await f.stack.startApi();
     const jobs: Submitted[] = await submitColours(api.url, images, BACKLOG, 8);
-    expect(await f.probe.redis.llen(`${f.stack.prefix}:inference:wait`)).toBe(BACKLOG);
+    // Every inference job is BullMQ-prioritised (shared/queues.ts), so the backlog waits in the prioritised set.
+    expect(await f.probe.redis.zcard(`${f.stack.prefix}:inference:prioritized`)).toBe(BACKLOG);
     const w = await f.stack.startWorker({
       BATCH_MAX_SIZE: String(BATCH),
       WORKER_CONCURRENCY: String(BATCH * 2),
