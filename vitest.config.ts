@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Memory tests (R30) collect garbage before they measure.
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
   },
 });

@@ -1,6 +1,10 @@
 import express, { type Express } from 'express';
 import { requestId } from './middleware/request-id.js';
+import { accessLog } from './middleware/access-log.js';
+import { traceRequests } from './middleware/tracing.js';
 import { errorHandler, notFoundRoute } from './middleware/error-handler.js';
+import { corsMiddleware } from './middleware/cors.js';
+import { methodNotAllowed } from './middleware/method-not-allowed.js';
 import { httpMetrics } from './middleware/http-metrics.js';
 import { requireApiKey } from './middleware/auth.js';
 import { rateLimit } from './middleware/rate-limit.js';
@@ -14,6 +18,7 @@ import { metricsRouter } from './routes/metrics.js';
 import { docsRouter } from './routes/docs.js';
 import { webhooksRouter } from './routes/webhooks.js';
 import { batchesRouter } from './routes/batches.js';
+import { eventsRouter } from './routes/events.js';
 import { adminRouter } from './routes/admin.js';
 import type { ApiContext } from './context.js';
 
@@ -23,6 +28,11 @@ export function createApp(ctx: ApiContext): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(requestId);
+  // First, so that preflights are answered before auth and every answer (errors too) carries the CORS headers.
+  const cors = corsMiddleware(ctx.config.http.corsOrigins);
+  if (cors) app.use(cors);
+  app.use(traceRequests);
+  app.use(accessLog(ctx.logger));
   app.use(httpMetrics(ctx.metrics));
   app.use(express.json({ limit: '64kb' }));
   // Open: probes, the API reference, and (unless METRICS_TOKEN is set) metrics.
@@ -39,6 +49,8 @@ export function createApp(ctx: ApiContext): Express {
   app.use(jobsRouter(ctx));
   app.use(predictRouter(ctx));
   app.use(batchesRouter(ctx));
+  app.use(eventsRouter(ctx));
+  app.use(methodNotAllowed(app));
   app.use(notFoundRoute);
   app.use(errorHandler(ctx.logger));
   return app;

@@ -9,6 +9,7 @@ import type { ModelCatalog } from '../shared/model-catalog.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Heartbeats } from '../shared/heartbeats.js';
 import type { JobWaiter } from './job-waiter.js';
+import type { EventHub } from './sse/event-hub.js';
 import type { ApiKeyRegistry } from './auth/api-keys.js';
 import type { SubmitDeps } from './use-cases/submit-job.js';
 import type { CancelDeps } from './use-cases/cancel-job.js';
@@ -26,6 +27,8 @@ export interface ApiContext {
   metrics: Metrics;
   heartbeats: Heartbeats;
   waiter: JobWaiter;
+  /** Live event streams (SSE) of this process. */
+  events: EventHub;
   apiKeys: ApiKeyRegistry;
   submit: SubmitDeps;
   cancel: CancelDeps;

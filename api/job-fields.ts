@@ -20,6 +20,8 @@ export interface JobFields {
   webhookEvents: string[];
   /** How long from now the job may wait to start (`deadline_seconds` or `Cancel-After`); null: no deadline. */
   deadlineMs: number | null;
+  /** False (`cache=false`): never answer from the result cache. */
+  cache: boolean;
 }
 
 const intField = (min: number, max: number) =>
@@ -32,6 +34,7 @@ const intField = (min: number, max: number) =>
 const schema = z.object({
   model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, 'must be a model name').optional(),
   top_k: intField(1, 20).optional(),
+  cache: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   label_set: z.string().regex(labelSetNamePattern, 'must be a label set name').optional(),
   priority: intField(PRIORITY.min, PRIORITY.max).optional(),
   deadline_seconds: intField(1, MAX_DEADLINE_SECONDS).optional(),
@@ -81,5 +84,6 @@ export function parseJobFields(body: unknown, cancelAfter?: string): JobFields {
     webhookUrl: d.webhook_url ?? null,
     webhookEvents: d.webhook_events ?? ['job.completed'],
     deadlineMs: deadlineMs(d.deadline_seconds, cancelAfter),
+    cache: d.cache !== 'false',
   };
 }

@@ -56,7 +56,7 @@ const E = {
     'The bytes claim an image that cannot be used (unreadable header, animated or multi-page, over MAX_IMAGE_PIXELS), or the Idempotency-Key was used with a different request.',
   ),
   rateLimited: errorResponse(429, ['rate_limited'], 'Rate limit for this key or IP (when rate limiting is enabled).'),
-  unavailable: errorResponse(503, ['unavailable', 'overloaded'], 'The queue store (Redis) is unreachable or out of memory, or the queue is over its high-water mark.'),
+  unavailable: errorResponse(503, ['unavailable', 'overloaded'], 'The queue store (Redis) or the image store (S3) is unreachable, Redis is out of memory, or the queue is over its high-water mark.'),
   storage: errorResponse(507, ['insufficient_storage'], 'The upload store is full; try again later.'),
   internal: errorResponse(500, ['internal_error'], 'An unexpected error (never a stack trace).'),
   jobNotFound: errorResponse(404, ['not_found'], 'No job with this id, or it is past retention (JOB_RETENTION_SECONDS).'),
@@ -94,6 +94,12 @@ const jobFormFields: Obj = {
     type: 'string',
     description: 'Also answer in one of the model\'s label sets (see `GET /v1/models/{name}`), e.g. `cats-vs-dogs`: `result.label_set` (and, on `/predict`, the top-level `prediction`). Unknown: `400 unknown_label_set`.',
     example: 'cats-vs-dogs',
+  },
+  cache: {
+    type: 'string',
+    enum: ['true', 'false'],
+    default: 'true',
+    description: '`false`: never answer from the result cache (run the model even for an image it has answered). With the cache on (RESULT_CACHE_SECONDS), the same bytes, model version and label set are answered at once: `200` with a finished job whose `result.cached` is true.',
   },
   metadata: {
     type: 'string',
@@ -153,13 +159,14 @@ const jobPaths: Obj = {
       parameters: [idempotencyKey, ref('Prefer', 'parameters'), cancelAfter],
       requestBody: { required: true, content: { 'multipart/form-data': { schema: jobForm, encoding: imageEncoding } } },
       responses: {
-        '200': response('`Prefer: wait` was given and the job ended within the wait: the finished job.', json(ref('Job')), {
+        '200': response('The finished job: `Prefer: wait` was given and the job ended within the wait, or the result cache answered it at once (`result.cached`).', json(ref('Job')), {
           Location: ref('Location', 'headers'),
           'Preference-Applied': ref('PreferenceApplied', 'headers'),
         }),
-        '202': response('Accepted: the job (queued, or still running after a `Prefer: wait` ran out). Poll `Location`.', json(ref('Job')), {
+        '202': response('Accepted: the job (queued, or still running after a `Prefer: wait` ran out). Poll `Location` (after `Retry-After` seconds) or follow `Location` + `/events`.', json(ref('Job')), {
           Location: ref('Location', 'headers'),
           'Preference-Applied': ref('PreferenceApplied', 'headers'),
+          'Retry-After': { description: 'A polling hint: seconds before asking again (1).', schema: { type: 'integer', minimum: 0 } },
         }),
         ...uploadErrors,
       },
@@ -170,9 +177,13 @@ const jobPaths: Obj = {
       tags: ['jobs'],
       operationId: 'getJob',
       summary: 'Get a job',
-      parameters: [ref('JobId', 'parameters')],
+      parameters: [ref('JobId', 'parameters'), { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'An `ETag` from an earlier answer: `304` when the job has not changed since.' }],
       responses: {
-        '200': response('The job.', json(ref('Job'))),
+        '200': response('The job.', json(ref('Job')), {
+          ETag: { description: 'A weak validator of this answer, for `If-None-Match`.', schema: { type: 'string' } },
+          'Cache-Control': { description: '`private, max-age=60` once the job has ended (only webhook deliveries may still be added), `no-cache` before.', schema: { type: 'string' } },
+        }),
+        '304': response('Not modified since the `ETag` sent in `If-None-Match`.'),
         '404': E.jobNotFound,
         '500': E.internal,
         '503': E.unavailable,
@@ -298,7 +309,7 @@ const operationsPaths: Obj = {
         { name: 'workers', in: 'query', required: false, schema: { type: 'string', enum: ['required', 'optional'], default: 'required' }, description: '`optional`: ready without a live worker.' },
       ],
       responses: {
-        '200': response('Ready to take work.', json(ref('Ready'), { status: 'ready', workers: 2 })),
+        '200': response('Ready to take work.', json(ref('Ready'), { status: 'ready', workers: 2, worker_metrics_ports: [9464, 9465] })),
         '503': response(
           'Not ready. The body has the reasons and, like other errors, an `error` (code `not_ready`).',
           json(ref('NotReady'), {
@@ -368,6 +379,7 @@ const batchOpen: Obj = {
     model: jobFormFields.model,
     top_k: jobFormFields.top_k,
     label_set: jobFormFields.label_set,
+    cache: { type: 'boolean', default: true, description: '`false`: no item of the batch is answered from the result cache.' },
     webhook_url: jobFormFields.webhook_url,
     deadline_seconds: batchDeadline,
     metadata: { type: 'object', additionalProperties: true, description: 'Echoed back as the batch\'s `metadata` (at most 2048 bytes as JSON).' },
@@ -381,6 +393,7 @@ const batchMultipart: Obj = {
     model: jobFormFields.model,
     top_k: jobFormFields.top_k,
     label_set: jobFormFields.label_set,
+    cache: jobFormFields.cache,
     webhook_url: jobFormFields.webhook_url,
     deadline_seconds: batchDeadline,
     metadata: jobFormFields.metadata,
@@ -501,6 +514,46 @@ const batchPaths: Obj = {
   },
 };
 
+/** The two Server-Sent Events streams: the same framing, different objects and event names. */
+function eventStream(kind: 'job' | 'batch'): Obj {
+  const isJob = kind === 'job';
+  const events = isJob
+    ? '`status` (the job now, then once per change: started, each retry, ended), then `end` with the final job'
+    : '`status` (the batch now), `progress` as its status or counts move (at most one every 250 ms), then `end` once every item has ended';
+  return {
+    get: {
+      tags: [isJob ? 'jobs' : 'batches'],
+      operationId: isJob ? 'getJobEvents' : 'getBatchEvents',
+      summary: isJob ? 'Follow a job live (Server-Sent Events)' : 'Follow a batch live (Server-Sent Events)',
+      description:
+        `A \`text/event-stream\`: ${events}; then the server closes the stream. Each event's \`data\` is one JSON ${isJob ? '`Job`' : '`Batch`'}; ` +
+        'ids count up (`id: N`): a client that reconnects with `Last-Event-ID` gets the current state again (ids go on from N+1), so a cut never hides the end. ' +
+        'A comment line (`: keep-alive`) comes every SSE_KEEPALIVE_MS (15 s) while nothing changes. Browsers: `new EventSource(url)`, and `close()` it on `end` (or it reconnects).',
+      parameters: [
+        ref(isJob ? 'JobId' : 'BatchId', 'parameters'),
+        { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'The `id` of the last event received, to resume after a cut.' },
+      ],
+      responses: {
+        '200': response('The event stream.', {
+          'text/event-stream': {
+            schema: { type: 'string', description: `Events named ${isJob ? '`status`, `end`' : '`status`, `progress`, `end`'}, each \`data\` a JSON ${isJob ? 'Job' : 'Batch'}.` },
+            example: isJob
+              ? 'retry: 2000\n\nid: 1\nevent: status\ndata: {"id":"job_…","status":"queued",…}\n\nid: 2\nevent: status\ndata: {…"status":"processing"…}\n\nid: 3\nevent: status\ndata: {…"status":"succeeded"…}\n\nid: 4\nevent: end\ndata: {…"status":"succeeded"…}\n\n'
+              : 'retry: 2000\n\nid: 1\nevent: status\ndata: {"id":"bat_…","counts":{…}}\n\nid: 2\nevent: progress\ndata: {…}\n\nid: 3\nevent: end\ndata: {…"status":"completed"…}\n\n',
+          },
+        }),
+        '404': isJob ? E.jobNotFound : E.batchNotFound,
+        '406': errorResponse(406, ['not_acceptable'], 'The request\'s `Accept` excludes `text/event-stream`.'),
+        '429': E.rateLimited,
+        '500': E.internal,
+        '503': E.unavailable,
+      },
+    },
+  };
+}
+
+const eventPaths: Obj = { '/v1/jobs/{id}/events': eventStream('job'), '/v1/batches/{id}/events': eventStream('batch') };
+
 const isoTime = { type: 'string', format: 'date-time' };
 const nullableTime = { type: 'string', format: 'date-time', nullable: true };
 
@@ -614,7 +667,12 @@ const schemas: Obj = {
         type: 'object',
         nullable: true,
         required: ['predictions'],
-        properties: { predictions: ref('Predictions'), label_set: ref('LabelSetResult') },
+        properties: {
+          predictions: ref('Predictions'),
+          label_set: ref('LabelSetResult'),
+          cached: { type: 'boolean', enum: [true], description: 'Present (true) when the answer came from the result cache, not a model run.' },
+          cached_from: { type: 'string', pattern: JOB_ID_PATTERN, description: 'With `cached`: the job whose model run computed this answer.' },
+        },
         description: 'Set when the job succeeded.',
       },
       error: nullableRef('JobError', 'Set when the job failed.'),
@@ -747,6 +805,11 @@ const schemas: Obj = {
     properties: {
       status: { type: 'string', enum: ['ready'] },
       workers: { type: 'integer', minimum: 1, description: 'Workers of the default model with a recent heartbeat.' },
+      worker_metrics_ports: {
+        type: 'array',
+        items: { type: 'integer' },
+        description: "The metrics ports those workers listen on (`npm start` gives a worker a free port when WORKER_METRICS_PORT + n is taken).",
+      },
     },
   },
   NotReady: {
@@ -868,7 +931,11 @@ export function openApiDocument(): object {
         '',
         '**Idempotency.** Send `Idempotency-Key` (≤ 255 characters) to retry safely: the same key with the same request within 24 h returns the same job, never a second one; the same key with a different request is `422 idempotency_mismatch`.',
         '',
-        '**Errors.** Every 4xx/5xx answers `{"error": {"code", "message"}, "request_id"}` with a stable snake_case `code` (never a stack trace or an HTML page); an unknown route is `404 not_found`. `429` and `503` carry `Retry-After`. Every response carries `X-Request-Id`, echoed when the client sent a usable one.',
+        '**Follow live.** `GET /v1/jobs/{id}/events` and `GET /v1/batches/{id}/events` are Server-Sent Events streams (`text/event-stream`): the current state, each change, then `end`; resume with `Last-Event-ID`.',
+        '',
+        '**Browsers.** With CORS_ORIGINS set (a comma list of origins, or `*`), preflights are answered and `Location`, `X-Request-Id`, `Retry-After`, `ETag`, `Preference-Applied` and the `RateLimit-*` headers are exposed; without it no CORS headers are sent. Finished jobs carry `ETag` and `Cache-Control`, so `If-None-Match` gets `304`.',
+        '',
+        '**Errors.** Every 4xx/5xx answers `{"error": {"code", "message"}, "request_id"}` with a stable snake_case `code` (never a stack trace or an HTML page); an unknown route is `404 not_found`, a method a path does not take `405 method_not_allowed` with `Allow`. `429` and `503` carry `Retry-After`. Every response carries `X-Request-Id`, echoed when the client sent a usable one.',
         '',
         'JSON is snake_case; times are ISO-8601 UTC.',
       ].join('\n'),
@@ -882,7 +949,7 @@ export function openApiDocument(): object {
       { name: 'operations', description: 'Liveness, readiness and Prometheus metrics.' },
       { name: 'docs', description: 'This document and its interactive UI.' },
     ],
-    paths: { ...jobPaths, ...predictPaths, ...batchPaths, ...modelPaths, ...operationsPaths, ...docsPaths },
+    paths: { ...jobPaths, ...predictPaths, ...batchPaths, ...eventPaths, ...modelPaths, ...operationsPaths, ...docsPaths },
     components,
   };
 }

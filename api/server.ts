@@ -5,13 +5,15 @@ import type { Logger } from '../shared/logger.js';
 import { createRedis, refuseMisreadTopology, waitForRedis, warnUnlessNoEviction } from '../shared/redis.js';
 import { JobStore } from '../shared/job-store.js';
 import { BatchStore } from '../shared/batch-store.js';
-import { FsBlobStore } from '../shared/storage.js';
+import { openBlobStore } from '../shared/storage.js';
 import { ModelCatalog } from '../shared/model-catalog.js';
 import { createMetrics } from '../shared/metrics.js';
 import { Heartbeats } from '../shared/heartbeats.js';
 import { QUEUES } from '../shared/queues.js';
 import { Closers } from '../shared/shutdown.js';
 import { JobWaiter } from './job-waiter.js';
+import { EventHub } from './sse/event-hub.js';
+import { registerStreamGauge } from './sse/stream-gauge.js';
 import { IdempotencyStore } from './idempotency.js';
 import { uploadMiddleware } from './middleware/upload.js';
 import { registerQueueMetrics } from './queue-metrics.js';
@@ -23,6 +25,9 @@ import { Admission } from './backpressure.js';
 import { startDeadlineSweep } from './deadline-sweep.js';
 import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
 import type { ApiContext } from './context.js';
+import { ResultCache } from '../shared/result-cache.js';
+import type { JobView } from '../shared/job-types.js';
+import { listen } from '../shared/listen.js';
 
 export interface RunningApi {
   url: string;
@@ -45,7 +50,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   closers.add('subscriber', () => subscriber.quit().catch(() => subscriber.disconnect()));
 
   const models = ModelCatalog.fromConfig(config);
-  const blobs = await new FsBlobStore(config.uploads.dir).init();
+  const blobs = await openBlobStore(config, logger);
   const jobs = new JobStore(redis, config.redis.prefix, config.retentionSeconds);
   const queue = new Queue(QUEUES.inference, {
     connection: redis,
@@ -69,6 +74,10 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   registerQueueMetrics(metrics, [queue, webhookQueue], redis, heartbeats, models.list().map((m) => m.name));
   const waiter = new JobWaiter(subscriber, jobs.channel);
   await waiter.start();
+  // The same subscriber connection and channel as the waiter: still one subscription per process.
+  const events = new EventHub(subscriber, jobs.channel, { keepAliveMs: config.http.sseKeepAliveMs });
+  await events.start();
+  registerStreamGauge(metrics, events);
   const idempotency = new IdempotencyStore(redis, config.redis.prefix);
 
   const admission = new Admission(queue, config.backpressure.highWater, config.backpressure.lowWater);
@@ -76,12 +85,15 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   const batches = new BatchStore(redis, config.redis.prefix, config.retentionSeconds);
   const notifier = new WebhookNotifier(webhookQueue, batches);
   const onBatchCompleted = (id: string) => notifier.batchEnded(id);
+  const resultCache = config.resultCacheSeconds > 0
+    ? { cache: new ResultCache(redis, config.redis.prefix, config.resultCacheSeconds), metrics, onSucceeded: (job: JobView, rid: string | null) => notifier.jobChanged(job, 'succeeded', rid) }
+    : undefined;
   const ctx: ApiContext = {
-    config, logger, redis, queue, jobs, blobs, models, metrics, heartbeats, waiter,
+    config, logger, redis, queue, jobs, blobs, models, metrics, heartbeats, waiter, events,
     apiKeys: new ApiKeyRegistry(config.auth.apiKeys, config.auth.apiKeysFile),
-    submit: { jobs, blobs, queue, models, idempotency, metrics, maxPixels: config.uploads.maxPixels, admit },
+    submit: { jobs, blobs, queue, models, idempotency, metrics, maxPixels: config.uploads.maxPixels, admit, resultCache },
     cancel: { jobs, blobs, queue, metrics, onCanceled: (job, requestId) => notifier.jobChanged(job, 'canceled', requestId), onBatchCompleted },
-    batch: { batches, jobs, blobs, queue, models, metrics, maxPixels: config.uploads.maxPixels, onBatchCompleted },
+    batch: { batches, jobs, blobs, queue, models, metrics, maxPixels: config.uploads.maxPixels, onBatchCompleted, resultCache },
     upload: uploadMiddleware(blobs, { maxBytes: config.uploads.maxBytes, maxFiles: 1, fileFields: ['image', 'file'] }),
     batchUpload: uploadMiddleware(blobs, { maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxBatchFiles, fileFields: ['images', 'image', 'file'] }),
     scopeOf: (req) => req.apiKeyName ?? 'public',
@@ -93,11 +105,13 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   });
   closers.add('deadline-sweep', stopSweep);
   const server = createHttpServer(createApp(ctx), logger);
-  await new Promise<void>((resolve) => server.listen(config.http.port, config.http.host, resolve));
+  await listen(server, config.http.port, config.http.host, 'PORT');
   closers.add('http', () => new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();
   }));
+  // Registered after the server, so it runs before it: open streams would keep server.close() waiting.
+  closers.add('event-streams', () => events.close());
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   logger.info({ url, models: models.list().map((m) => m.name) }, 'api listening');

@@ -918,7 +918,7 @@ async function cmdSubmit(ctx: Ctx, values: OptionValues, files: string[]): Promi
         signal: ctx.signal,
       });
       if (wait && !isTerminalStatus(job.status)) {
-        job = await ctx.client.waitForJob(job.id, { timeoutMs: timeoutS * 1000, pollMs: 250, signal: ctx.signal });
+        job = await ctx.client.followJob(job.id, { timeoutMs: timeoutS * 1000, pollMs: 250, signal: ctx.signal });
       }
       if (wait && job.status !== 'succeeded') jobsFailed++;
       if (ctx.json) {
@@ -1336,24 +1336,21 @@ async function cmdBatch(ctx: Ctx, values: OptionValues, inputs: string[]): Promi
       (v, t, p) => `${v}/${t} done, failed ${String(p.failed)}, eta ${String(p.eta_server)}`,
     );
     bar.start(batch.counts.total, endedOf(batch), { failed: batch.counts.failed, eta_server: '-' });
-    const deadline = timeoutS !== undefined ? Date.now() + timeoutS * 1000 : Infinity;
-    let pollErrors = 0;
     try {
-      while (batch.status !== 'completed' && batch.status !== 'canceled') {
-        if (Date.now() > deadline) {
-          throw new CliError(`batch ${batchId} still ${batch.status} after ${timeoutS} s; re-run the same command to keep following it`);
-        }
-        await sleepOrAbort(500, ctx.signal);
-        try {
-          batch = await ctx.client.getBatch(batchId, { signal: ctx.signal });
-          pollErrors = 0;
-        } catch (err) {
-          if (isAbort(err, ctx.signal)) throw err;
-          if (++pollErrors > 20) throw err;
-          continue;
-        }
-        bar.update(endedOf(batch), { failed: batch.counts.failed, eta_server: formatDuration(batch.eta_seconds) }, batch.counts.total);
+      // Follows the batch's event stream (resumed after cuts, polling when streams do not get through).
+      batch = await ctx.client.followBatch(batchId, {
+        timeoutMs: timeoutS !== undefined ? timeoutS * 1000 : 2 ** 31 - 1,
+        signal: ctx.signal,
+        onUpdate: (b) => {
+          batch = b;
+          bar.update(endedOf(b), { failed: b.counts.failed, eta_server: formatDuration(b.eta_seconds) }, b.counts.total);
+        },
+      });
+    } catch (err) {
+      if (err instanceof InferqError && err.code === 'timeout' && !ctx.signal?.aborted) {
+        throw new CliError(`batch ${batchId} still ${batch.status} after ${timeoutS} s; re-run the same command to keep following it`);
       }
+      throw err;
     } finally {
       bar.stop();
     }

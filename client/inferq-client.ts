@@ -31,7 +31,12 @@ import {
   type WebhookSecret,
 } from './types.js';
 
+import { readEventStream, type StreamEvent } from './event-stream.js';
+import { follow, type FollowOptions, type FollowSource } from './follow.js';
+
 export type * from './types.js';
+export { StreamCutError, type StreamEvent } from './event-stream.js';
+export type { FollowOptions } from './follow.js';
 
 export const CLIENT_VERSION = '0.1.0';
 
@@ -73,6 +78,8 @@ export interface SubmitOptions extends CallOptions {
   topK?: number;
   /** Also answer in this label set of the model (`result.label_set`). */
   labelSet?: string;
+  /** `false`: never answer from the server's result cache (run the model even for an image it has seen). */
+  cache?: boolean;
   /** A JSON object (or its JSON text), at most 2 KiB; echoed back on the job. */
   metadata?: Record<string, unknown> | string;
   webhookUrl?: string;
@@ -92,10 +99,19 @@ export interface WaitOptions extends CallOptions {
   pollMs?: number;
 }
 
+export interface EventStreamOptions extends CallOptions {
+  /** Resume after a cut: the `id` of the last event received (the server sends the current state again). */
+  lastEventId?: string | null;
+  /** The stream counts as cut after this long without a byte, in ms. Default 45 s (the server's keep-alive is 15 s). */
+  idleMs?: number;
+}
+
 export interface CreateBatchOptions extends CallOptions {
   model?: string;
   topK?: number;
   labelSet?: string;
+  /** `false`: no item of the batch is answered from the result cache. */
+  cache?: boolean;
   webhookUrl?: string;
   metadata?: Record<string, unknown>;
   /** Given: the batch is created with these images and sealed at once (multipart). Absent: an open batch (JSON). */
@@ -298,6 +314,22 @@ export class InferqClient {
     }
   }
 
+  /**
+   * `GET /v1/jobs/{id}/events` (Server-Sent Events) as an async iterator: `status` with the job now and at each
+   * change, then `end` with the final job; the iteration ends when the server closes the stream.
+   */
+  jobEvents(id: string, opts: EventStreamOptions = {}): AsyncGenerator<StreamEvent<Job>, void, undefined> {
+    return this.events<Job>(`/v1/jobs/${enc(id)}/events`, opts);
+  }
+
+  /**
+   * Follows a job to its end over its event stream (resumed after cuts, polling when streams do not get
+   * through); an `InferqError` with code `timeout` (status 0) after `timeoutMs`.
+   */
+  followJob(id: string, opts: FollowOptions<Job> = {}): Promise<Job> {
+    return follow(this.followSource<Job>(`/v1/jobs/${enc(id)}/events`, () => this.getJob(id), (j) => isTerminalStatus(j.status), `job ${id}`), opts);
+  }
+
   /** `POST /predict`: waits for the result (504 `timeout` names the job in `InferqError.jobId`). */
   predict(image: ImageInput, opts: Omit<SubmitOptions, 'wait'> = {}): Promise<PredictResult> {
     const headers: Record<string, string> = {};
@@ -362,6 +394,7 @@ export class InferqClient {
       if (opts.model !== undefined) form.append('model', opts.model);
       if (opts.topK !== undefined) form.append('top_k', String(opts.topK));
       if (opts.labelSet !== undefined) form.append('label_set', opts.labelSet);
+      if (opts.cache === false) form.append('cache', 'false');
       if (opts.webhookUrl !== undefined) form.append('webhook_url', opts.webhookUrl);
       if (opts.metadata !== undefined) form.append('metadata', JSON.stringify(opts.metadata));
       for (const image of opts.images) form.append('images', toBlob(image), image.filename);
@@ -371,6 +404,7 @@ export class InferqClient {
       if (opts.model !== undefined) json.model = opts.model;
       if (opts.topK !== undefined) json.top_k = opts.topK;
       if (opts.labelSet !== undefined) json.label_set = opts.labelSet;
+      if (opts.cache === false) json.cache = false;
       if (opts.webhookUrl !== undefined) json.webhook_url = opts.webhookUrl;
       if (opts.metadata !== undefined) json.metadata = opts.metadata;
       body = JSON.stringify(json);
@@ -445,6 +479,20 @@ export class InferqClient {
     }
   }
 
+  /**
+   * `GET /v1/batches/{id}/events` as an async iterator: `status` with the batch now, `progress` as its counts
+   * move (at most 4 a second), then `end` once every item has ended.
+   */
+  batchEvents(id: string, opts: EventStreamOptions = {}): AsyncGenerator<StreamEvent<Batch>, void, undefined> {
+    return this.events<Batch>(`/v1/batches/${enc(id)}/events`, opts);
+  }
+
+  /** Follows a batch until every item has ended, like `followJob`; `onUpdate` sees each state (a progress bar). */
+  followBatch(id: string, opts: FollowOptions<Batch> = {}): Promise<Batch> {
+    const ended = (b: Batch) => (b.status === 'completed' || b.status === 'canceled') && b.completed_at !== null;
+    return follow(this.followSource<Batch>(`/v1/batches/${enc(id)}/events`, () => this.getBatch(id), ended, `batch ${id}`), opts);
+  }
+
   /** The JSONL results, parsed. */
   async *batchResultItems(id: string, opts: CallOptions = {}): AsyncGenerator<BatchResult, void, undefined> {
     for await (const line of this.batchResults(id, 'jsonl', opts)) yield JSON.parse(line) as BatchResult;
@@ -476,6 +524,7 @@ export class InferqClient {
     if (opts.model !== undefined) form.append('model', opts.model);
     if (opts.topK !== undefined) form.append('top_k', String(opts.topK));
     if (opts.labelSet !== undefined) form.append('label_set', opts.labelSet);
+    if (opts.cache === false) form.append('cache', 'false');
     if (opts.metadata !== undefined) {
       form.append('metadata', typeof opts.metadata === 'string' ? opts.metadata : JSON.stringify(opts.metadata));
     }
@@ -497,6 +546,28 @@ export class InferqClient {
       if (s) url += `?${s}`;
     }
     return url;
+  }
+
+  private async *events<T>(path: string, opts: EventStreamOptions): AsyncGenerator<StreamEvent<T>, void, undefined> {
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
+    if (opts.lastEventId) headers['Last-Event-ID'] = opts.lastEventId;
+    const res = await this.send('GET', path, { ...opts, headers, retry: true, stream: true });
+    if (!res.body) return;
+    yield* readEventStream<T>(res.body, { signal: opts.signal, idleMs: opts.idleMs });
+  }
+
+  private followSource<T>(path: string, get: () => Promise<T>, isEnded: (v: T) => boolean, what: string): FollowSource<T> {
+    return {
+      open: (lastEventId, signal) => this.events<T>(path, { lastEventId, signal }),
+      poll: () => get(),
+      isEnded,
+      timedOut: (last) => {
+        const status = (last as { status?: string } | null)?.status;
+        return new InferqError({ status: 0, code: 'timeout', message: `${what} still ${status ?? 'running'} after following it for the time allowed` });
+      },
+      // An older server (no such route) or a proxy that refuses streams: polling still works there.
+      refused: (err) => err instanceof InferqError && (err.status === 404 || err.status === 405 || err.status === 406),
+    };
   }
 
   private async json<T>(method: string, path: string, opts: SendOptions): Promise<T> {

@@ -80,7 +80,8 @@ export interface Job {
   input: JobInput;
   top_k: number;
   label_set: string | null;
-  result: { predictions: Prediction[]; label_set?: LabelSetResult } | null;
+  /** `cached: true` and `cached_from` (the job that computed it) when answered from the result cache. */
+  result: { predictions: Prediction[]; label_set?: LabelSetResult; cached?: true; cached_from?: string } | null;
   error: JobError | null;
   timings: Timings | null;
   queue_position: number | null;

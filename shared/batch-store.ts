@@ -1,6 +1,6 @@
 import type { RedisClient } from './redis.js';
 import type { NewJob } from './job-types.js';
-import { deadlinesKey, jobRecordFields } from './job-store.js';
+import { deadlinesKey, jobEventsChannel, jobRecordFields } from './job-store.js';
 import { BATCH_APPEND, BATCH_CANCEL, BATCH_SEAL } from './job-scripts.js';
 
 export type BatchStatus = 'open' | 'processing' | 'completed' | 'canceled';
@@ -43,6 +43,8 @@ export interface NewBatch {
   webhookUrl: string | null;
   /** Epoch ms; null: none. */
   deadlineAt: number | null;
+  /** False: the batch's items are never answered from the result cache (`cache=false`). */
+  cache?: boolean;
 }
 
 type ScriptFn = (...args: (string | number)[]) => Promise<string>;
@@ -88,6 +90,7 @@ export class BatchStore {
       .hset(this.key(b.id), {
         id: b.id, status: 'open', model: b.model.name, model_version: b.model.version, top_k: b.topK, label_set: b.labelSet ?? '',
         created_at: b.createdAt, metadata: JSON.stringify(b.metadata), webhook_url: b.webhookUrl ?? '', deadline_at: b.deadlineAt ?? '',
+        cache: b.cache === false ? 0 : 1,
         total: 0, started: 0, succeeded: 0, failed: 0, canceled: 0,
       })
       .expire(this.key(b.id), this.idleTtl)
@@ -101,7 +104,9 @@ export class BatchStore {
     const args = jobs.map((j) => JSON.stringify(jobRecordFields(j)));
     const r = await this.appendScript(2 + jobs.length, batch, items, ...jobKeys, ...args);
     if (r !== 'ok') return r;
-    const m = this.redis.multi().expire(batch, this.idleTtl).expire(items, this.idleTtl);
+    // Told on the job-events channel so that event streams show the new total (seal and cancel publish inside
+    // their scripts).
+    const m = this.redis.multi().expire(batch, this.idleTtl).expire(items, this.idleTtl).publish(jobEventsChannel(this.prefix), JSON.stringify({ batch: batchId }));
     // Indexed for the deadline sweep after the append: should this not happen, the check at take still holds.
     const due = jobs.flatMap((j) => (j.deadlineAt === null ? [] : [j.deadlineAt, j.id]));
     if (due.length > 0) m.zadd(deadlinesKey(this.prefix), ...due);
@@ -111,17 +116,22 @@ export class BatchStore {
 
   /** 'ok', 'ok_completed' (nothing was left running), 'missing', or the status that refused. */
   seal(batchId: string, now: string): Promise<string> {
-    return this.sealScript(...this.keys(batchId), now, this.retentionSeconds);
+    return this.sealScript(...this.keys(batchId), now, this.retentionSeconds, jobEventsChannel(this.prefix));
   }
 
   /** Marks the batch canceled; returns its previous status, 'completed_now', or 'missing'. */
   markCanceled(batchId: string, now: string): Promise<string> {
-    return this.cancelScript(...this.keys(batchId), now, this.retentionSeconds);
+    return this.cancelScript(...this.keys(batchId), now, this.retentionSeconds, jobEventsChannel(this.prefix));
   }
 
   async get(batchId: string, now = Date.now()): Promise<BatchView | null> {
     const h = await this.redis.hgetall(this.key(batchId));
     return h && h.id ? toView(h, now) : null;
+  }
+
+  /** Whether the batch's items may be answered from the result cache (batches made before it: yes). */
+  async usesCache(batchId: string): Promise<boolean> {
+    return (await this.redis.hget(this.key(batchId), 'cache')) !== '0';
   }
 
   /** Item ids in append order, from index `start`, at most `count`. */

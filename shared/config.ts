@@ -30,6 +30,10 @@ const hostPorts = listOf('', parseHostPort, 'must be a comma list of host:port')
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** OpenTelemetry tracing is off unless this names an OTLP/HTTP collector (e.g. http://localhost:4318). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** Prefix of the service name spans carry: `<name>-api`, `<name>-worker`. */
+  OTEL_SERVICE_NAME: z.string().min(1).default('inferq'),
   /** HTTP port of the API. */
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
@@ -57,6 +61,20 @@ const schema = z.object({
   /** Models the worker loads; defaults to the default model alone. */
   MODELS: list,
   UPLOAD_DIR: z.string().default('.inferq/uploads'),
+  /** Where uploaded images wait for a worker: `fs` (UPLOAD_DIR, shared by every process) or `s3` (a bucket). */
+  STORAGE: z.enum(['fs', 's3']).default('fs'),
+  /** An S3-compatible endpoint (MinIO, Ceph RGW, Swift); unset for AWS S3 itself. */
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_BUCKET: z.string().min(3).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  /** Prepended to every object key (e.g. `inferq/`), so one bucket can hold several deployments. */
+  S3_PREFIX: z.string().default(''),
+  /** `true` for servers without virtual-hosted buckets (MinIO, Swift, most self-hosted stores). */
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** The longest one S3 request attempt may take, connect to answer (the SDK makes up to 3): a hung store fails. */
+  S3_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  /** How long a worker keeps retrying an unreachable blob store before the job fails `blob_unavailable`. */
+  BLOB_READ_RETRY_MS: durationMs(60_000),
   /** Bytes per uploaded image (default 10 MiB). */
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   /** Images one batch request (create or append) may carry; a 10,000-image batch arrives in many requests. */
@@ -91,11 +109,20 @@ const schema = z.object({
   JOB_ATTEMPTS: z.coerce.number().int().min(1).default(3),
   /** How long finished jobs (records, results) are kept, in seconds. */
   JOB_RETENTION_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /**
+   * How long an answer is kept to serve the same image (same bytes, model version and label set) again without
+   * the model, in seconds; 0 turns the result cache off.
+   */
+  RESULT_CACHE_SECONDS: z.coerce.number().int().min(0).default(3600),
   /** Seconds after which a worker that has not sent a heartbeat counts as gone (readiness). */
   WORKER_HEARTBEAT_TTL_SECONDS: z.coerce.number().int().positive().default(15),
   /** Longest `Prefer: wait` a client may ask for, and the default wait of `POST /predict`, in seconds. */
   MAX_WAIT_SECONDS: z.coerce.number().int().positive().max(600).default(60),
   PREDICT_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(30),
+  /** Interval of the comment line that keeps idle event streams (SSE) open through proxies, in ms. */
+  SSE_KEEPALIVE_MS: z.coerce.number().int().min(100).default(15_000),
+  /** Origins browsers may call the API from: a comma list, or `*`; empty (default) sends no CORS headers. */
+  CORS_ORIGINS: list,
   /** Standard Webhooks signing secret (`whsec_` + base64). Without one, a secret is generated once and kept in Redis. */
   WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64').optional(),
   /** A receiver that has not answered within this many ms counts as failed (and is retried). */
@@ -166,12 +193,14 @@ export type Env = Record<string, string | undefined>;
 export interface Config {
   env: 'development' | 'production' | 'test';
   logLevel: string;
-  http: { port: number; host: string; maxWaitSeconds: number; predictTimeoutSeconds: number };
+  tracing: { otlpEndpoint?: string; serviceName: string };
+  http: { port: number; host: string; maxWaitSeconds: number; predictTimeoutSeconds: number; sseKeepAliveMs: number; corsOrigins: string[] };
   /** `spec` is unset only when nothing was configured (`npm start` then finds or embeds a Redis); `url` mirrors a url spec. */
   redis: { url?: string; spec?: RedisSpec; prefix: string };
   dataDir: string;
   models: { manifest: string; dir: string; mirror?: string; default: string; served: string[] };
   uploads: { dir: string; maxBytes: number; maxPixels: number; maxBatchFiles: number };
+  storage: { kind: 'fs' | 's3'; s3?: S3Settings; readRetryMs: number };
   batch: { maxSize: number; maxDelayMs: number; flushWhenIdle: boolean };
   worker: {
     concurrency: number;
@@ -185,6 +214,7 @@ export interface Config {
     heartbeatTtlSeconds: number;
   };
   retentionSeconds: number;
+  resultCacheSeconds: number;
   standaloneWorkers: number;
   webhooks: { secret?: string; timeoutMs: number; retrySchedule: number[]; allowedHosts: string[]; concurrency: number };
   adminToken?: string;
@@ -192,6 +222,15 @@ export interface Config {
   rateLimit: { requests: number; windowSeconds: number };
   backpressure: { highWater: number; lowWater: number };
   faults: { crashOnSha256?: string };
+}
+
+export interface S3Settings {
+  endpoint?: string;
+  bucket: string;
+  region: string;
+  prefix: string;
+  forcePathStyle: boolean;
+  timeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -219,13 +258,21 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       `WORKER_CONCURRENCY=${concurrency}: must be ≥ BATCH_MAX_SIZE (${e.BATCH_MAX_SIZE}) or batches never fill`,
     ]);
   }
+  if (e.STORAGE === 's3' && !e.S3_BUCKET) throw new ConfigError(['S3_BUCKET: required when STORAGE=s3']);
+  const s3: S3Settings | undefined = e.STORAGE === 's3'
+    ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET!, region: e.S3_REGION, prefix: e.S3_PREFIX, forcePathStyle: e.S3_FORCE_PATH_STYLE, timeoutMs: e.S3_TIMEOUT_MS }
+    : undefined;
   const spec = redisSpec(e);
   const served = e.MODELS.length ? e.MODELS : [e.DEFAULT_MODEL];
   if (!served.includes(e.DEFAULT_MODEL)) served.unshift(e.DEFAULT_MODEL);
   const config: Config = {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
-    http: { port: e.PORT, host: e.HOST, maxWaitSeconds: e.MAX_WAIT_SECONDS, predictTimeoutSeconds: e.PREDICT_TIMEOUT_SECONDS },
+    tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
+    http: {
+      port: e.PORT, host: e.HOST, maxWaitSeconds: e.MAX_WAIT_SECONDS, predictTimeoutSeconds: e.PREDICT_TIMEOUT_SECONDS,
+      sseKeepAliveMs: e.SSE_KEEPALIVE_MS, corsOrigins: e.CORS_ORIGINS,
+    },
     redis: { url: e.REDIS_URL, spec, prefix: e.REDIS_PREFIX },
     dataDir: path.resolve(e.DATA_DIR),
     models: {
@@ -236,6 +283,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       served,
     },
     uploads: { dir: path.resolve(e.UPLOAD_DIR), maxBytes: e.MAX_UPLOAD_BYTES, maxPixels: e.MAX_IMAGE_PIXELS, maxBatchFiles: e.MAX_BATCH_FILES_PER_REQUEST },
+    storage: { kind: e.STORAGE, s3, readRetryMs: e.BLOB_READ_RETRY_MS },
     batch: { maxSize: e.BATCH_MAX_SIZE, maxDelayMs: e.BATCH_MAX_DELAY_MS, flushWhenIdle: e.BATCH_FLUSH_WHEN_IDLE },
     worker: {
       concurrency,
@@ -249,6 +297,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       heartbeatTtlSeconds: e.WORKER_HEARTBEAT_TTL_SECONDS,
     },
     retentionSeconds: e.JOB_RETENTION_SECONDS,
+    resultCacheSeconds: e.RESULT_CACHE_SECONDS,
     standaloneWorkers: e.STANDALONE_WORKERS ?? Math.min(4, os.availableParallelism()),
     webhooks: {
       secret: e.WEBHOOK_SECRET,

@@ -9,7 +9,7 @@ import { CANCEL, EXPIRE, FINISH, MARK_PROCESSING } from './job-scripts.js';
  * State changes are Lua scripts (shared/job-scripts.ts) that also move the counts of the job's batch.
  */
 export type FinishOutcome =
-  | { kind: 'succeeded'; predictions: Prediction[]; labelSet?: LabelSetResult; timings: JobTimings }
+  | { kind: 'succeeded'; predictions: Prediction[]; labelSet?: LabelSetResult; timings: JobTimings; cachedFrom?: string }
   | { kind: 'failed'; error: JobError; timings?: Partial<JobTimings> };
 
 export interface StoredJob {
@@ -55,6 +55,9 @@ export function jobRecordFields(job: NewJob): Record<string, string | number> {
   };
 }
 
+/** Channel on which every status change of a job or batch is published (shared/job-scripts.ts says how). */
+export const jobEventsChannel = (prefix: string) => `${prefix}:job-events`;
+
 export class JobStore {
   private readonly scripts: { markProcessing: ScriptFn; finish: ScriptFn; cancel: ScriptFn; expire: ScriptFn };
 
@@ -82,9 +85,9 @@ export class JobStore {
   private deliveriesKey(id: string) {
     return `${this.prefix}:job:${id}:deliveries`;
   }
-  /** Channel on which every status change of a job is published (`{id, status}`), for `Prefer: wait`. */
+  /** Channel of job changes (`{id, status, batch?}`): `Prefer: wait` and event streams listen to it. */
   get channel() {
-    return `${this.prefix}:job-events`;
+    return jobEventsChannel(this.prefix);
   }
 
   /** KEYS and the common ARGV of the job scripts. */
@@ -138,7 +141,7 @@ export class JobStore {
   async markProcessing(id: string, batchId: string | null | undefined, startedAt: string, attempt: number): Promise<Change> {
     const r = await this.scripts.markProcessing(...this.scriptArgs(id, batchId, startedAt), attempt, Date.parse(startedAt));
     if (r.startsWith('expired')) return { ok: false, status: 'failed', batchCompleted: r === 'expired_batch_completed', expired: true };
-    // Not published: waiters only care about ends, and every publish is a command per job.
+    // Published inside the script (no extra round trip): event streams show the start.
     return { ok: r === 'first' || r === 'again', status: r, batchCompleted: false };
   }
 
@@ -163,7 +166,12 @@ export class JobStore {
   async finish(id: string, batchId: string | null | undefined, outcome: FinishOutcome, completedAt: string): Promise<Change> {
     const fields: (string | number)[] = [];
     if (outcome.kind === 'succeeded') {
-      fields.push('result', JSON.stringify({ predictions: outcome.predictions, ...(outcome.labelSet ? { label_set: outcome.labelSet } : {}) }), 'timings', JSON.stringify(outcome.timings));
+      const result = {
+        predictions: outcome.predictions,
+        ...(outcome.labelSet ? { label_set: outcome.labelSet } : {}),
+        ...(outcome.cachedFrom ? { cached: true, cached_from: outcome.cachedFrom } : {}),
+      };
+      fields.push('result', JSON.stringify(result), 'timings', JSON.stringify(outcome.timings));
     } else {
       fields.push('error', JSON.stringify(outcome.error));
       if (outcome.timings) fields.push('timings', JSON.stringify(outcome.timings));

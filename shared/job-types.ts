@@ -50,7 +50,8 @@ export interface JobView {
   top_k: number;
   /** The label set the client asked for (its answer is `result.label_set`), or null. */
   label_set: string | null;
-  result: { predictions: Prediction[]; label_set?: LabelSetResult } | null;
+  /** `cached: true` and `cached_from` (the job that computed it) when the answer came from the result cache. */
+  result: { predictions: Prediction[]; label_set?: LabelSetResult; cached?: true; cached_from?: string } | null;
   error: JobError | null;
   timings: JobTimings | null;
   queue_position: number | null;

@@ -7,12 +7,13 @@ import type { BlobStore } from '../shared/storage.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Logger } from '../shared/logger.js';
 import type { JobStatus, JobView } from '../shared/job-types.js';
-import { itemDims, type ItemOutput, type LoadedModel, type ModelRegistry } from './model-registry.js';
+import { itemDims, type LoadedModel, type ModelRegistry } from './model-registry.js';
 import { decodeResized, type RawImage } from './preprocess.js';
 import { InvalidImageError } from './invalid-image-error.js';
 import { IsolatedCrashError, runIsolated } from './isolated-run.js';
-import { labelSetAnswer, topK } from './postprocess.js';
+import { answerWithoutCache, type ResultReuse, type RunOutput } from './result-reuse.js';
 import { countExpired } from '../shared/deadlines.js';
+import { activeTraceId, inSpan } from '../shared/tracing.js';
 
 export interface ProcessDeps {
   jobs: JobStore;
@@ -27,6 +28,8 @@ export interface ProcessDeps {
   isClosing?: () => boolean;
   /** Told about every status change this worker makes (webhooks). */
   onStatus?: (job: JobView, status: 'processing' | 'succeeded' | 'failed', requestId: string | null) => Promise<void>;
+  /** The result cache's worker side (absent when RESULT_CACHE_SECONDS is 0). */
+  reuse?: ResultReuse;
   /** Told when a job's end completed its batch (and again when a re-run finds its batch completed). */
   onBatchCompleted?: (batchId: string) => Promise<void>;
 }
@@ -60,10 +63,14 @@ export function createProcessor(deps: ProcessDeps) {
     const started = performance.now();
     // A job that stalled before may be what killed its worker: it runs alone, in a process of its own.
     const suspect = job.stalledCounter > 0;
-    // The image is read and decoded while its start is recorded: a lone job would otherwise wait a round trip
-    // before its decode (issue 12). A job that must not run wastes that decode, nothing else.
-    const input = prepare(deps, loaded, blobKey, !suspect, job.data.image);
-    input.catch(() => undefined);
+    // What a lone job would otherwise wait for one round trip after another starts with its start being recorded:
+    // the result cache's lookup, or, when there is none to make, the image's read and decode (issue 12). A job
+    // that must not run wastes that lookup or decode, nothing else. With a lookup, the decode waits for its miss:
+    // a hit must cost no decode.
+    const lookup = deps.reuse?.lookup(job.data, loaded) ?? null;
+    const early = lookup ? null : prepare(deps, loaded, blobKey, !suspect, job.data.image);
+    lookup?.catch(() => undefined);
+    early?.catch(() => undefined);
     const mark = await deps.jobs.markProcessing(jobId, batchId, startedAt.toISOString(), job.attemptsStarted);
     if (!mark.ok) {
       // Canceled meanwhile, or a re-run of a job that already ended. If its worker died between storing the
@@ -76,13 +83,17 @@ export function createProcessor(deps: ProcessDeps) {
     if (mark.status === 'first') await notify(deps, job, 'processing');
     const queueMs = Math.max(0, startedAt.getTime() - job.timestamp);
     deps.metrics.queueWait.observe({ model }, queueMs / 1000);
+    deps.metrics.tenantQueueWait.observe({ tenant: job.data.tenant ?? 'public' }, queueMs / 1000);
 
     try {
-      const prepared = await input;
       if (suspect) log.warn({ stalled: job.stalledCounter }, 'job stalled before: running it in an isolated process');
-      const out = suspect ? await runAlone(deps, loaded, prepared.bytes) : await runBatched(deps, loaded, prepared);
-      const predictions = topK(out.scores, loaded.spec.output, job.data.topK, loaded.labels);
-      const labelSet = job.data.labelSet ? labelSetAnswer(loaded.spec, job.data.labelSet, out.scores) : undefined;
+      const run = async () => {
+        const prepared = await (early ?? prepare(deps, loaded, blobKey, !suspect, job.data.image));
+        return suspect ? runAlone(deps, loaded, prepared.bytes) : runBatched(deps, loaded, prepared);
+      };
+      // The same image's answer, when the result cache has it or this process is computing it now.
+      const out = deps.reuse ? await deps.reuse.answer(job.data, loaded, run, lookup) : await answerWithoutCache(job.data, loaded, run);
+      const { predictions, labelSet, cachedFrom } = out;
       const totalMs = since(started) + queueMs;
       const timings = {
         queue_ms: round(queueMs),
@@ -91,7 +102,9 @@ export function createProcessor(deps: ProcessDeps) {
         total_ms: round(totalMs),
         batch_size: out.batchSize,
       };
-      const done = await deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, labelSet, timings }, new Date().toISOString());
+      const storing = performance.now();
+      const done = await inSpan('result write', () => deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, labelSet, timings, cachedFrom }, new Date().toISOString()));
+      deps.metrics.resultWrite.observe({ model }, since(storing) / 1000);
       if (done.ok) {
         deps.metrics.jobsFinished.inc({ model, status: 'succeeded' });
         deps.metrics.endToEnd.observe({ model }, totalMs / 1000);
@@ -99,11 +112,12 @@ export function createProcessor(deps: ProcessDeps) {
         await notify(deps, job, 'succeeded');
         if (done.batchCompleted && batchId) await deps.onBatchCompleted?.(batchId);
       }
-      log.debug({ timings }, 'job succeeded');
+      // The job's access line: one per finished job (failures log theirs in failJob).
+      if (done.ok) log.info({ status: 'succeeded', ...timings, store_ms: round(since(storing)), batch_id: batchId, trace_id: activeTraceId() }, 'job finished');
       return { stored: true };
     } catch (err) {
       if (err instanceof InvalidImageError) {
-        log.info({ code: err.code, detail: err.message }, 'job failed: the image cannot be decoded');
+        log.debug({ code: err.code, detail: err.message }, 'job failed: the image cannot be decoded');
         await failJob(deps, job, { code: err.code, message: err.message });
         throw new UnrecoverableError(err.message);
       }
@@ -120,7 +134,7 @@ export function createProcessor(deps: ProcessDeps) {
   };
 }
 
-type Outcome = ItemOutput & { preprocessMs: number };
+type Outcome = RunOutput;
 
 /** An image read from the blob store and, unless it is to run alone, decoded for the batcher. */
 interface Prepared {
@@ -140,7 +154,7 @@ async function prepare(deps: ProcessDeps, loaded: LoadedModel, blobKey: string, 
     });
     if (!decode) return { bytes, raw: null, preprocessMs: 0 };
     const t0 = performance.now();
-    const raw = await decodeResized(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels, header });
+    const raw = await inSpan('decode', () => decodeResized(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels, header }));
     const preprocessMs = since(t0);
     deps.metrics.preprocess.observe({ model: loaded.spec.name }, preprocessMs / 1000);
     return { bytes, raw, preprocessMs };
@@ -180,6 +194,7 @@ export async function failJob(deps: ProcessDeps, job: Job<InferencePayload>, err
   const { jobId, model, blobKey, batchId } = job.data;
   const done = await deps.jobs.finish(jobId, batchId, { kind: 'failed', error }, new Date().toISOString());
   if (done.ok) {
+    deps.logger.info({ job_id: jobId, request_id: job.data.requestId, model, batch_id: batchId, status: 'failed', code: error.code, attempts: job.attemptsStarted, trace_id: activeTraceId() }, 'job finished');
     deps.metrics.jobsFinished.inc({ model, status: 'failed' });
     deps.metrics.jobFailures.inc({ model, code: error.code });
     await deps.blobs.delete(blobKey);

@@ -11,6 +11,9 @@ import type { ApiContext } from '../context.js';
 import { isTerminal, type JobView } from '../../shared/job-types.js';
 import { endedView } from '../../shared/job-store.js';
 
+/** `Retry-After` on a 202: when a polling client should ask again (or it follows /v1/jobs/{id}/events). */
+const POLL_HINT_SECONDS = '1';
+
 /** The image of a single-image form: field `image`, or `file` as the classic model APIs name it. */
 export function singleImage(req: Request): UploadedImage {
   const files = uploadedFiles(req);
@@ -78,7 +81,7 @@ export function jobsRouter(ctx: ApiContext): Router {
   const r = Router();
 
   r.post('/v1/jobs', admissionCheck(ctx), ctx.upload, async (req, res) => {
-    const { job } = await acceptImage(ctx, req);
+    const { job, created } = await acceptImage(ctx, req);
     res.setHeader('Location', `/v1/jobs/${job.id}`);
     const wait = preferWait(req.get('prefer'), ctx.config.http.maxWaitSeconds);
     if (wait !== null) {
@@ -88,14 +91,25 @@ export function jobsRouter(ctx: ApiContext): Router {
         res.status(200).json(ended);
         return;
       }
+      res.setHeader('Retry-After', POLL_HINT_SECONDS);
       res.status(202).json(await loadJob(ctx, job.id));
       return;
     }
+    // Answered from the result cache: already finished, nothing to poll for.
+    if (created && isTerminal(job.status)) {
+      res.status(200).json(job);
+      return;
+    }
+    res.setHeader('Retry-After', POLL_HINT_SECONDS);
     res.status(202).json(job);
   });
 
   r.get('/v1/jobs/:id', async (req, res) => {
-    res.json(await loadJob(ctx, req.params.id));
+    const job = await loadJob(ctx, req.params.id);
+    // Express sets a weak ETag from the body and answers If-None-Match with 304. A finished job changes only as
+    // its webhook deliveries are recorded, so caches may keep it a minute; a running one is checked each time.
+    res.setHeader('Cache-Control', isTerminal(job.status) ? 'private, max-age=60' : 'no-cache');
+    res.json(job);
   });
 
   r.post('/v1/jobs/:id/cancel', async (req, res) => {

@@ -5,7 +5,10 @@ import type { UploadedImage } from '../middleware/upload.js';
 import type { BlobStore } from '../../shared/storage.js';
 import type { ModelSpec } from '../../shared/model-manifest.js';
 import type { NewJob } from '../../shared/job-types.js';
+import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 import { toBullPriority, type InferencePayload } from '../../shared/queues.js';
+import type { CachedAnswer } from '../../shared/result-cache.js';
+import { lookup, type CacheDeps } from './cached-job.js';
 
 export interface BatchTemplate {
   id: string;
@@ -14,11 +17,21 @@ export interface BatchTemplate {
   labelSet: string | null;
   /** The batch's deadline (epoch ms), which every item carries; null: none. */
   deadlineAt: number | null;
+  /** The appender's API key name (or `public`), carried in each job for the per-tenant metrics. */
+  tenant?: string;
+  /** The batch allows answers from the result cache (`cache=false` at create turns it off). */
+  useCache: boolean;
+}
+
+/** Items answered from the result cache: recorded like the others, never stored as blobs or queued. */
+export interface CacheHit {
+  job: NewJob;
+  answer: CachedAnswer;
 }
 
 /**
  * Checks every image of an append before anything is stored, so a bad file fails the whole request and the
- * batch is unchanged (all or none); then moves them into the blob store and describes their jobs.
+ * batch is unchanged (all or none); then moves them into the blob store (all or none too) and describes their jobs.
  */
 export async function prepareItems(
   blobs: BlobStore,
@@ -26,7 +39,8 @@ export async function prepareItems(
   batch: BatchTemplate,
   files: UploadedImage[],
   requestId: string,
-): Promise<{ jobs: NewJob[]; payloads: InferencePayload[] }> {
+  cache?: CacheDeps,
+): Promise<{ jobs: NewJob[]; payloads: InferencePayload[]; hits: CacheHit[] }> {
   const headers = [];
   for (const f of files) {
     try {
@@ -38,26 +52,74 @@ export async function prepareItems(
   }
   const jobs: NewJob[] = [];
   const payloads: InferencePayload[] = [];
+  const hits: CacheHit[] = [];
   const createdAt = new Date().toISOString();
+  const model = { name: batch.spec.name, version: batch.spec.version };
+  const lookups = cache && batch.useCache ? files.map((f) => lookup(cache, { sha256: f.sha256, model, labelSet: batch.labelSet }, batch.topK)) : [];
+  const answers = await Promise.all(lookups);
+  // Items the cache answers are never stored.
+  const keys = await storeAll(blobs, files.map((f, i) => (answers[i] ? null : f)));
   for (const [i, f] of files.entries()) {
     const id = newJobId();
-    const blobKey = await f.storeIn(blobs);
+    const answer = answers[i] ?? null;
+    const blobKey = keys[i]!;
     const h = headers[i]!;
     jobs.push({
       id, model: { name: batch.spec.name, version: batch.spec.version }, createdAt, topK: batch.topK, labelSet: batch.labelSet, blobKey,
       input: { filename: f.filename, content_type: h.contentType, bytes: f.bytes, width: h.width, height: h.height, sha256: f.sha256 },
       metadata: {}, priority: null, deadlineAt: batch.deadlineAt, batchId: batch.id, requestId, webhook: null,
     });
+    if (answer) {
+      hits.push({ job: jobs.at(-1)!, answer });
+      continue;
+    }
     payloads.push({
-      jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, batchId: batch.id,
+      jobId: id, model: batch.spec.name, blobKey, topK: batch.topK, requestId, tenant: batch.tenant, batchId: batch.id,
       image: { width: h.width, height: h.height }, ...(batch.labelSet ? { labelSet: batch.labelSet } : {}),
+      ...(cache ? (batch.useCache ? { sha256: f.sha256 } : { noCache: true }) : {}),
     });
   }
-  return { jobs, payloads };
+  return { jobs, payloads, hits };
+}
+
+/** Stores taken at once: an S3 put is a network round trip, and an append carries up to 100 images. */
+const STORE_CONCURRENCY = 8;
+
+/**
+ * Puts every file into the store, a few at a time; all or none: if one fails, those stored are deleted. A null
+ * (an item the cache answered) is skipped and gets the empty key.
+ */
+async function storeAll(blobs: BlobStore, files: (UploadedImage | null)[]): Promise<string[]> {
+  const keys: string[] = files.map(() => '');
+  const failure: { err?: unknown } = {};
+  let next = 0;
+  const lane = async () => {
+    while (!('err' in failure) && next < files.length) {
+      const i = next++;
+      const file = files[i];
+      if (!file) continue;
+      try {
+        keys[i] = await file.storeIn(blobs);
+      } catch (err) {
+        if (!('err' in failure)) failure.err = err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(STORE_CONCURRENCY, files.length) }, lane));
+  if ('err' in failure) {
+    // The store may be what failed, so these deletes may not reach it either: the sweep is the backstop.
+    await Promise.allSettled(keys.filter(Boolean).map((k) => blobs.delete(k)));
+    throw failure.err;
+  }
+  return keys;
 }
 
 /** Batch items run at the default level, after the single jobs of that level (see toBullPriority). */
 export async function enqueueItems(queue: Queue<InferencePayload>, payloads: InferencePayload[]): Promise<void> {
   const priority = toBullPriority(null, 'batch');
-  await queue.addBulk(payloads.map((data) => ({ name: 'classify', data, opts: { jobId: data.jobId, priority } })));
+  // One enqueue span for the append; every item's payload carries it, so each job's trace starts here.
+  await inSpan('enqueue', async () => {
+    const trace = currentCarrier();
+    await queue.addBulk(payloads.map((data) => ({ name: 'classify', data: trace ? { ...data, trace } : data, opts: { jobId: data.jobId, priority } })));
+  }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.jobs': payloads.length } });
 }

@@ -10,7 +10,9 @@ import type { BlobStore } from '../../shared/storage.js';
 import { requireLabelSet, type ModelCatalog } from '../../shared/model-catalog.js';
 import type { Metrics } from '../../shared/metrics.js';
 import { toBullPriority, type InferencePayload } from '../../shared/queues.js';
+import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 import type { JobView, NewJob } from '../../shared/job-types.js';
+import { completeFromCache, lookup, type CacheDeps } from './cached-job.js';
 
 export interface SubmitDeps {
   jobs: JobStore;
@@ -25,6 +27,8 @@ export interface SubmitDeps {
    * body is read (api/routes/jobs.ts admissionCheck), so a refused upload is never received.
    */
   admit?: () => Promise<void>;
+  /** The result cache (absent when off): a hit ends the job here, with no blob, queue or worker. */
+  resultCache?: CacheDeps;
 }
 
 export interface SubmitRequest {
@@ -60,14 +64,18 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
 
   try {
     const id = newJobId();
-    const blobKey = await image.storeIn(deps.blobs);
+    const question = { sha256: image.sha256, model: { name: spec.name, version: spec.version }, labelSet: fields.labelSet };
+    const hit = deps.resultCache && fields.cache ? await lookup(deps.resultCache, question, fields.topK) : null;
+    const blobKey = hit ? '' : await image.storeIn(deps.blobs);
+    let cachedView: JobView | undefined;
     const payload: InferencePayload = {
-      jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId,
+      jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId, tenant: req.scope,
       image: { width: header.width, height: header.height },
     };
     if (fields.labelSet) payload.labelSet = fields.labelSet;
     if (req.batchId) payload.batchId = req.batchId;
     if (fields.webhookUrl) payload.webhook = true;
+    if (deps.resultCache) Object.assign(payload, fields.cache ? { sha256: image.sha256 } : { noCache: true });
     let record: NewJob;
     try {
       record = {
@@ -86,17 +94,26 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
         webhook: fields.webhookUrl ? { url: fields.webhookUrl, events: fields.webhookEvents } : null,
       };
       await deps.jobs.create(record);
-      await deps.queue.add('classify', payload, { jobId: id, priority: toBullPriority(fields.priority, 'single') });
+      if (hit) cachedView = (await completeFromCache(deps.jobs, deps.resultCache!, record, hit)).view;
+      else {
+        // The enqueue span's context travels in the payload: the worker's spans continue this trace.
+        await inSpan('enqueue', async () => {
+          const trace = currentCarrier();
+          if (trace) payload.trace = trace;
+          await deps.queue.add('classify', payload, { jobId: id, priority: toBullPriority(fields.priority, 'single') });
+        }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.job_id': id } });
+      }
     } catch (err) {
       // Nothing half-made may stay behind: no record pointing at a job that will never run, no orphan blob.
       // Redis may be the thing that failed, so the record's removal is retried until it goes through.
-      await deps.blobs.delete(blobKey).catch(() => undefined);
+      if (blobKey) await deps.blobs.delete(blobKey).catch(() => undefined);
       void retryUntilDone(() => deps.jobs.remove(id));
       throw err;
     }
     deps.metrics.jobsSubmitted.inc({ model: spec.name });
+    deps.metrics.tenantSubmitted.inc({ tenant: req.scope });
     if (req.idempotencyKey) await deps.idempotency.complete(req.scope, req.idempotencyKey, fingerprint, id);
-    return { job: JobStore.viewOf(record), created: true };
+    return { job: cachedView ?? JobStore.viewOf(record), created: true };
   } catch (err) {
     if (req.idempotencyKey) await deps.idempotency.release(req.scope, req.idempotencyKey).catch(() => undefined);
     throw err;

@@ -3,19 +3,33 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SHARED, pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
 import { postImages, results, waitForBatch } from '../helpers/batch-client.js';
-
-// The real int8 MobileNetV2 on real photos, through the HTTP API.
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ MODELS: 'mobilenetv2', DEFAULT_MODEL: 'mobilenetv2' });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+import { SwiftServer } from '../helpers/swift-server.js';
+import { until } from '../faults/helpers/cleanup.js';
 
 const photo = (name: string) => fs.readFile(path.join(SHARED, 'models/test-images', name));
+const filesUnder = async (dir: string) => (await fs.readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
 
-describe('MobileNetV2 end to end', () => {
+// The real int8 MobileNetV2 on real photos, through the HTTP API: once with images on the filesystem, once in
+// an S3 bucket (a real OpenStack Swift, s3api), with 16 uploads in flight.
+describe.each(['fs', 's3'] as const)('MobileNetV2 end to end (STORAGE=%s)', (storage) => {
+  let stack: Stack;
+  let swift: SwiftServer | undefined;
+  beforeAll(async () => {
+    let env: Record<string, string> = {};
+    if (storage === 's3') {
+      swift = await SwiftServer.start();
+      swift.useCredentials();
+      env = { ...swift.env, S3_PREFIX: 'e2e/' };
+    }
+    stack = await startStack({ MODELS: 'mobilenetv2', DEFAULT_MODEL: 'mobilenetv2', ...env });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await swift?.close();
+  });
+  /** Images still held by the store: none once every job has ended. */
+  const stored = async () => (swift ? (await swift.keys()).length : filesUnder(path.join(stack.uploadDir, 'blobs')));
+
   it('classifies dog.jpg as a malamute or husky', async () => {
     const res = await postImage(stack.url, await photo('dog.jpg'), {}, { filename: 'dog.jpg' });
     expect(res.status).toBe(202);
@@ -88,5 +102,10 @@ describe('MobileNetV2 end to end', () => {
       expect(job.batch_id).toBe(id);
       expect(job.result.predictions).toEqual(line.predictions);
     }
+  });
+
+  it('holds no image once every job has ended', async () => {
+    await until('every stored image to be freed', async () => (await stored()) === 0, 10_000);
+    expect(await filesUnder(path.join(stack.uploadDir, 'tmp'))).toBe(0);
   });
 });

@@ -34,7 +34,7 @@ describe('event loop under load (real processes)', () => {
     const images = await colourImages({ width: 320, height: 240 });
     const api = await f.stack.startApi();
     const jobs: Submitted[] = await submitColours(api.url, images, BACKLOG, 8);
-    // Every inference job is BullMQ-prioritised (shared/queues.ts), so the backlog waits in the prioritised set.
+    // Every inference job waits in BullMQ's prioritized set (api.md, Priority).
     expect(await f.probe.redis.zcard(`${f.stack.prefix}:inference:prioritized`)).toBe(BACKLOG);
     const w = await f.stack.startWorker({
       BATCH_MAX_SIZE: String(BATCH),

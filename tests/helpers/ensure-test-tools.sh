@@ -9,6 +9,15 @@ TOOLS=(
   "promtool prometheus"
   "prometheus prometheus"
   "wrk wrk"
+  # OpenStack Swift with s3api (in python3-swift), the S3-compatible store of the STORAGE=s3 tests.
+  "swift-ring-builder swift"
+  "swift-proxy-server swift-proxy"
+  "swift-account-server swift-account"
+  "swift-container-server swift-container"
+  "swift-object-server swift-object"
+  "memcached memcached"
+  # Headless browser of the CORS / EventSource test (driven by playwright-core, which never downloads one).
+  "chromium chromium"
 )
 missing=()
 for entry in "${TOOLS[@]}"; do
@@ -21,7 +30,7 @@ mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "== the tests need ${pkgs[*]}: installing with apt-get" >&2
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
   exit 0
 fi
 echo "The tests need these Debian packages, which are not installed: ${pkgs[*]}" >&2

@@ -45,6 +45,9 @@ export async function startStack(env: Record<string, string> = {}, opts: { worke
     UPLOAD_DIR: uploadDir,
     MODELS: 'tiny-colour',
     DEFAULT_MODEL: 'tiny-colour',
+    // Tests send the same image again and again to reach the workers: the result cache would answer instead.
+    // Tests of the cache turn it on.
+    RESULT_CACHE_SECONDS: '0',
     ...env,
   });
   const logger = createLogger(config.logLevel);

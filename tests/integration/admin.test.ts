@@ -98,7 +98,7 @@ describe('admin UI (/admin/queues)', () => {
     expect(submitted.status).toBe(202);
     const { id } = (await submitted.json()) as { id: string };
 
-    const res = await fetch(`${base}/admin/queues/api/queues?activeQueue=inference&status=waiting`, { headers: bearer(TOKEN) });
+    const res = await fetch(`${base}/admin/queues/api/queues?activeQueue=inference&status=prioritized`, { headers: bearer(TOKEN) });
     expect(res.status).toBe(200);
     const body = (await res.json()) as {
       queues: { name: string; readOnlyMode: boolean; counts: Record<string, number>; jobs: { id: string; data: Record<string, unknown> }[] }[];
@@ -108,7 +108,8 @@ describe('admin UI (/admin/queues)', () => {
     expect(names).toContain('webhooks');
     const inference = body.queues.find((q) => q.name === 'inference')!;
     expect(inference.readOnlyMode).toBe(true);
-    expect(inference.counts.waiting).toBeGreaterThanOrEqual(1);
+    // Every inference job waits in BullMQ's prioritized set (api.md, Priority).
+    expect(inference.counts.prioritized).toBeGreaterThanOrEqual(1);
     const job = inference.jobs.find((j) => j.id === id);
     expect(job?.data).toMatchObject({ jobId: id, model: 'tiny-colour' });
     // Payloads hold references, never image bytes.
@@ -121,7 +122,7 @@ describe('admin UI (/admin/queues)', () => {
     expect(res.status).toBe(405);
     const counts = await fetch(`${base}/admin/queues/api/queues`, { headers: bearer(TOKEN) });
     const inference = ((await counts.json()) as { queues: { name: string; counts: Record<string, number> }[] }).queues.find((q) => q.name === 'inference');
-    expect(inference?.counts.waiting).toBeGreaterThanOrEqual(1);
+    expect(inference?.counts.prioritized).toBeGreaterThanOrEqual(1);
   });
 
   it('logs a browser in with ?token= once: HttpOnly SameSite=Strict cookie on /admin, token dropped from the URL', async () => {

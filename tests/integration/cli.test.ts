@@ -167,6 +167,13 @@ describe('inferq batch', () => {
     return rows;
   }
 
+  /** Answered `GET /v1/batches/:id/events` requests, from the API's own metrics. */
+  async function eventStreamRequests(): Promise<number> {
+    const text = await (await fetch(`${stack.url}/metrics`)).text();
+    const m = /inferq_http_request_duration_seconds_count\{[^}]*route="\/v1\/batches\/:id\/events"[^}]*\} (\d+)/.exec(text);
+    return m ? Number(m[1]) : 0;
+  }
+
   it('classifies a folder of 40 photos, then a re-run reuses the same batch', async () => {
     const dir = path.join(tmp, 'photos');
     const names = await writePhotos(dir, 40);
@@ -177,8 +184,11 @@ describe('inferq batch', () => {
     await fs.writeFile(path.join(dir, 'notes.txt'), 'x');
     const out = path.join(tmp, 'r.jsonl');
 
+    const streamsBefore = await eventStreamRequests();
     const r = await runCli(['batch', dir, '--out', out, '--chunk', '7', '--concurrency', '3'], { cwd: tmp });
     expect(r.code, r.stderr).toBe(0);
+    // It followed the batch's event stream rather than polling it.
+    expect(await eventStreamRequests()).toBe(streamsBefore + 1);
     expect(r.stdout).toBe('');
     const rows = checkLines(await fs.readFile(out, 'utf8'), names);
     expect(r.stderr).toMatch(/batch bat_[0-9A-Z]{26} completed/);

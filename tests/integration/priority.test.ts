@@ -59,12 +59,16 @@ describe('priority', () => {
   });
 
   it('runs them in that order with one worker taking one job at a time', async () => {
-    // Every job end is published on the job-events channel by the step that stores it: record their order.
+    // Every job end is published on the job-events channel by the step that stores it: record their order
+    // (starts and batch changes are published there too, for event streams).
     const sub = new Redis(TEST_REDIS_URL);
     const ended: string[] = [];
     try {
       await sub.subscribe(`${stack.prefix}:job-events`);
-      sub.on('message', (_c, msg) => ended.push((JSON.parse(msg) as { id: string }).id));
+      sub.on('message', (_c, msg) => {
+        const m = JSON.parse(msg) as { id?: string; status?: string };
+        if (m.id && ['succeeded', 'failed', 'canceled'].includes(m.status ?? '')) ended.push(m.id);
+      });
       stack.workers.push(await startWorker(stack.config, createLogger(stack.config.logLevel)));
       const deadline = Date.now() + 60_000;
       while (ended.length < expected.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -50,6 +50,17 @@ describe('config', () => {
     expect(loadConfig({ MODELS: 'squeezenet', DEFAULT_MODEL: 'mobilenetv2' }).models.served).toEqual(['mobilenetv2', 'squeezenet']);
   });
 
+  it('reads the image store settings: fs by default, s3 only with a bucket', () => {
+    expect(loadConfig({}).storage).toEqual({ kind: 'fs', s3: undefined, readRetryMs: 60_000 });
+    expect(() => loadConfig({ STORAGE: 's3' })).toThrow(/S3_BUCKET: required when STORAGE=s3/);
+    expect(() => loadConfig({ STORAGE: 'nfs' })).toThrow(/STORAGE="nfs"/);
+    const c = loadConfig({ STORAGE: 's3', S3_BUCKET: 'images', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'true', S3_PREFIX: 'p/', BLOB_READ_RETRY_MS: '500' });
+    expect(c.storage).toEqual({
+      kind: 's3', readRetryMs: 500,
+      s3: { endpoint: 'http://127.0.0.1:9000', bucket: 'images', region: 'us-east-1', prefix: 'p/', forcePathStyle: true, timeoutMs: 5_000 },
+    });
+  });
+
   it('parses durations', () => {
     expect(parseDuration('300ms')).toBe(300);
     expect(parseDuration('5')).toBe(5000);

@@ -142,6 +142,8 @@ export class FaultStack {
       MODELS_DIR: path.dirname(this.manifestPath),
       UPLOAD_DIR: this.uploadDir,
       DATA_DIR: path.join(this.tmp, 'data'),
+      // Fault tests resend the same images to load the workers: the result cache would answer instead.
+      RESULT_CACHE_SECONDS: '0',
       ...this.env,
       ...extra,
     };
@@ -182,7 +184,7 @@ export class FaultStack {
     return p;
   }
 
-  /** Starts `worker/main.ts` and waits until its metrics server answers `/health` (the last step of its boot). */
+  /** Starts `worker/main.ts` and waits until its `/health` answers 200 (503 while it loads its models). */
   async startWorker(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ServiceProcess> {
     const port = await freePort();
     const name = `worker${++this.workerCount}`;
