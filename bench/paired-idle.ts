@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadPhotos, multipartBody } from './photos.js';
@@ -8,7 +9,7 @@ import { median, round, sleep } from './stats.js';
 import type { startStack as StartStack } from './stack.js';
 
 /**
- * Idle latency of two builds of the service, paired: `node --import tsx client/bench/paired-idle.ts --a <repo>
+ * Idle latency of two builds of the service, paired: `node --import tsx bench/paired-idle.ts --a <repo>
  * --b <repo> [--pairs 150] [--env-a JSON] [--env-b JSON]`. Both stacks (`npm start` layout, one bench Redis,
  * own prefixes) run at once and one-at-a-time `Prefer: wait` jobs alternate between them, each pair sending the
  * same photo, the first side alternating: on a shared machine both sides meet the same moments, so the median
@@ -21,15 +22,18 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+/** The tree's own stack starter (bench/, or client/bench/ in trees from before the bench moved). */
 async function stackOf(tree: string): Promise<typeof StartStack> {
-  const mod = (await import(pathToFileURL(path.resolve(tree, 'client/bench/stack.ts')).href)) as { startStack: typeof StartStack };
+  const file = ['bench/stack.ts', 'client/bench/stack.ts'].map((f) => path.resolve(tree, f)).find((f) => fs.existsSync(f));
+  if (!file) throw new Error(`${tree}: no bench/stack.ts`);
+  const mod = (await import(pathToFileURL(file).href)) as { startStack: typeof StartStack };
   return mod.startStack;
 }
 
 const a = arg('--a');
 const b = arg('--b');
 if (!a || !b) {
-  process.stderr.write('usage: paired-idle.ts --a <repo dir> --b <repo dir> [--pairs N] [--env-a JSON] [--env-b JSON]\n');
+  process.stderr.write('usage: bench/paired-idle.ts --a <repo dir> --b <repo dir> [--pairs N] [--env-a JSON] [--env-b JSON]\n');
   process.exit(2);
 }
 const pairs = Number(arg('--pairs') ?? 150);
