@@ -5,7 +5,8 @@ import type { UploadedImage } from '../middleware/upload.js';
 import type { BlobStore } from '../../shared/storage.js';
 import type { ModelSpec } from '../../shared/model-manifest.js';
 import type { NewJob } from '../../shared/job-types.js';
-import { toBullPriority, type InferencePayload } from '../../shared/queues.js';
+import { batchItemPriority, type InferencePayload } from '../../shared/queues.js';
+import { reserveShare } from './fair-share.js';
 import type { CachedAnswer } from '../../shared/result-cache.js';
 import { lookup, type CacheDeps } from './cached-job.js';
 
@@ -111,8 +112,11 @@ async function storeAll(blobs: BlobStore, files: (UploadedImage | null)[]): Prom
   return keys;
 }
 
-/** Batch items run at the default level, after the single jobs of that level (see toBullPriority). */
+/**
+ * Batch items run at the default level, after the single jobs of that level, and batches take turns: each item's
+ * round comes from its place in its batch's fair share (see fair-share.ts and batchItemPriority).
+ */
 export async function enqueueItems(queue: Queue<InferencePayload>, payloads: InferencePayload[]): Promise<void> {
-  const priority = toBullPriority(null, 'batch');
-  await queue.addBulk(payloads.map((data) => ({ name: 'classify', data, opts: { jobId: data.jobId, priority } })));
+  const first = await reserveShare(queue, payloads[0]!.batchId!, payloads.length);
+  await queue.addBulk(payloads.map((data, i) => ({ name: 'classify', data, opts: { jobId: data.jobId, priority: batchItemPriority(first + i) } })));
 }
