@@ -1,5 +1,7 @@
 import express, { type Express } from 'express';
 import { requestId } from './middleware/request-id.js';
+import { accessLog } from './middleware/access-log.js';
+import { traceRequests } from './middleware/tracing.js';
 import { errorHandler, notFoundRoute } from './middleware/error-handler.js';
 import { corsMiddleware } from './middleware/cors.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
@@ -29,6 +31,8 @@ export function createApp(ctx: ApiContext): Express {
   // First, so that preflights are answered before auth and every answer (errors too) carries the CORS headers.
   const cors = corsMiddleware(ctx.config.http.corsOrigins);
   if (cors) app.use(cors);
+  app.use(traceRequests);
+  app.use(accessLog(ctx.logger));
   app.use(httpMetrics(ctx.metrics));
   app.use(express.json({ limit: '64kb' }));
   // Open: probes, the API reference, and (unless METRICS_TOKEN is set) metrics.

@@ -309,7 +309,7 @@ const operationsPaths: Obj = {
         { name: 'workers', in: 'query', required: false, schema: { type: 'string', enum: ['required', 'optional'], default: 'required' }, description: '`optional`: ready without a live worker.' },
       ],
       responses: {
-        '200': response('Ready to take work.', json(ref('Ready'), { status: 'ready', workers: 2 })),
+        '200': response('Ready to take work.', json(ref('Ready'), { status: 'ready', workers: 2, worker_metrics_ports: [9464, 9465] })),
         '503': response(
           'Not ready. The body has the reasons and, like other errors, an `error` (code `not_ready`).',
           json(ref('NotReady'), {
@@ -805,6 +805,11 @@ const schemas: Obj = {
     properties: {
       status: { type: 'string', enum: ['ready'] },
       workers: { type: 'integer', minimum: 1, description: 'Workers of the default model with a recent heartbeat.' },
+      worker_metrics_ports: {
+        type: 'array',
+        items: { type: 'integer' },
+        description: "The metrics ports those workers listen on (`npm start` gives a worker a free port when WORKER_METRICS_PORT + n is taken).",
+      },
     },
   },
   NotReady: {

@@ -27,6 +27,7 @@ import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.
 import type { ApiContext } from './context.js';
 import { ResultCache } from '../shared/result-cache.js';
 import type { JobView } from '../shared/job-types.js';
+import { listen } from '../shared/listen.js';
 
 export interface RunningApi {
   url: string;
@@ -104,7 +105,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   });
   closers.add('deadline-sweep', stopSweep);
   const server = createHttpServer(createApp(ctx), logger);
-  await new Promise<void>((resolve) => server.listen(config.http.port, config.http.host, resolve));
+  await listen(server, config.http.port, config.http.host, 'PORT');
   closers.add('http', () => new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

@@ -30,6 +30,10 @@ const hostPorts = listOf('', parseHostPort, 'must be a comma list of host:port')
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** OpenTelemetry tracing is off unless this names an OTLP/HTTP collector (e.g. http://localhost:4318). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** Prefix of the service name spans carry: `<name>-api`, `<name>-worker`. */
+  OTEL_SERVICE_NAME: z.string().min(1).default('inferq'),
   /** HTTP port of the API. */
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
@@ -189,6 +193,7 @@ export type Env = Record<string, string | undefined>;
 export interface Config {
   env: 'development' | 'production' | 'test';
   logLevel: string;
+  tracing: { otlpEndpoint?: string; serviceName: string };
   http: { port: number; host: string; maxWaitSeconds: number; predictTimeoutSeconds: number; sseKeepAliveMs: number; corsOrigins: string[] };
   /** `spec` is unset only when nothing was configured (`npm start` then finds or embeds a Redis); `url` mirrors a url spec. */
   redis: { url?: string; spec?: RedisSpec; prefix: string };
@@ -263,6 +268,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const config: Config = {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
+    tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
     http: {
       port: e.PORT, host: e.HOST, maxWaitSeconds: e.MAX_WAIT_SECONDS, predictTimeoutSeconds: e.PREDICT_TIMEOUT_SECONDS,
       sseKeepAliveMs: e.SSE_KEEPALIVE_MS, corsOrigins: e.CORS_ORIGINS,

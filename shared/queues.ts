@@ -1,3 +1,5 @@
+import type { TraceCarrier } from './tracing.js';
+
 /** Queue names and job payloads: a closed set, payloads keyed by name. Payloads hold references, never bytes. */
 export const QUEUES = { inference: 'inference', webhooks: 'webhooks' } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -16,6 +18,10 @@ export interface InferencePayload {
   /** A label set of the model to answer in too (validated at submit). */
   labelSet?: string;
   requestId?: string;
+  /** Who submitted it: the API key's name, or `public` without auth (a bounded metrics label). */
+  tenant?: string;
+  /** W3C trace context of the enqueue, when tracing is on: the worker continues the trace from it. */
+  trace?: TraceCarrier;
   batchId?: string;
   /** Set when the job has a webhook, so workers read the job record back only for those. */
   webhook?: boolean;
@@ -35,6 +41,8 @@ export interface WebhookPayload {
   jobId?: string;
   batchId?: string;
   requestId?: string;
+  /** Trace context of the status change (the job's span), so the attempt joins the job's trace. */
+  trace?: TraceCarrier;
 }
 
 /** The API's priority: an integer 0..10, higher runs sooner; a job sent without one runs as 5. */

@@ -38,11 +38,11 @@ export function createRedis(spec: RedisSpec, role: RedisRole, logger?: Logger): 
   let down = false;
   redis.on('error', (err) => {
     // ioredis emits an error per failed reconnect; log the first of a run, not hundreds.
-    if (!down) logger?.warn({ err: err.message, role }, 'redis connection error');
+    if (!down) logger?.warn({ err: err.message, connection: role }, 'redis connection error');
     down = true;
   });
   redis.on('ready', () => {
-    if (down) logger?.info({ role }, 'redis connection restored');
+    if (down) logger?.info({ connection: role }, 'redis connection restored');
     down = false;
   });
   return redis;

@@ -3,6 +3,13 @@ import type { Config } from './config.js';
 import type { BatchStore } from './batch-store.js';
 import type { JobView } from './job-types.js';
 import { QUEUES, type WebhookPayload } from './queues.js';
+import { currentCarrier } from './tracing.js';
+
+/** The caller's trace (a job's span, a request's): the delivery attempts join it. */
+const traceOf = () => {
+  const trace = currentCarrier();
+  return trace ? { trace } : {};
+};
 
 export type JobEventType = 'job.started' | 'job.succeeded' | 'job.failed' | 'job.canceled';
 const TERMINAL: JobEventType[] = ['job.succeeded', 'job.failed', 'job.canceled'];
@@ -41,7 +48,7 @@ export class WebhookNotifier {
     const eventId = `msg_${job.id}_${type.replace('.', '_')}`;
     await this.queue.add(
       'deliver',
-      { eventId, type, url: job.webhook.url, jobId: job.id, ...(requestId ? { requestId } : {}) },
+      { eventId, type, url: job.webhook.url, jobId: job.id, ...(requestId ? { requestId } : {}), ...traceOf() },
       { jobId: eventId },
     );
   }
@@ -55,7 +62,7 @@ export class WebhookNotifier {
     const url = batch?.completed_at ? batch.webhook?.url : undefined;
     if (!url) return;
     const eventId = `msg_${batchId}_batch_completed`;
-    await this.queue.add('deliver', { eventId, type: 'batch.completed', url, batchId }, { jobId: eventId });
+    await this.queue.add('deliver', { eventId, type: 'batch.completed', url, batchId, ...traceOf() }, { jobId: eventId });
   }
 }
 

@@ -1,3 +1,5 @@
+import type { SpanContext } from '@opentelemetry/api';
+import { activeSpanContext } from '../shared/tracing.js';
 import { EventEmitter } from 'node:events';
 
 /** When a batch is run: `full` (max size reached), `timeout` (the oldest item waited max delay), `drain`. */
@@ -19,6 +21,8 @@ export interface FlushEvent {
   size: number;
   reason: FlushReason;
   durationMs: number;
+  /** The submitters' active spans (tracing on): the batch run's span links to each. */
+  links: SpanContext[];
 }
 
 /** Runs one batch; must return exactly one output per input, in order. */
@@ -29,6 +33,7 @@ interface Pending<I, O> {
   at: number;
   resolve: (o: O) => void;
   reject: (e: unknown) => void;
+  span?: SpanContext;
 }
 
 /**
@@ -58,7 +63,7 @@ export class Batcher<I, O> extends EventEmitter {
   /** Queues one item; resolves with its output when its batch has run. */
   submit(input: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ input, at: this.now(), resolve, reject });
+      this.queue.push({ input, at: this.now(), resolve, reject, span: activeSpanContext() });
       this.schedule();
     });
   }
@@ -116,7 +121,8 @@ export class Batcher<I, O> extends EventEmitter {
     this.clearTimer();
     const started = this.now();
     this.running = this.execute(batch).finally(() => {
-      this.emit('flush', { size: batch.length, reason, durationMs: this.now() - started } satisfies FlushEvent);
+      const links = batch.flatMap((p) => (p.span ? [p.span] : []));
+      this.emit('flush', { size: batch.length, reason, durationMs: this.now() - started, links } satisfies FlushEvent);
       this.running = null;
       this.schedule();
     });

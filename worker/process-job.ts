@@ -13,6 +13,7 @@ import { InvalidImageError } from './invalid-image-error.js';
 import { IsolatedCrashError, runIsolated } from './isolated-run.js';
 import { answerWithoutCache, type ResultReuse, type RunOutput } from './result-reuse.js';
 import { countExpired } from '../shared/deadlines.js';
+import { activeTraceId, inSpan } from '../shared/tracing.js';
 
 export interface ProcessDeps {
   jobs: JobStore;
@@ -72,6 +73,7 @@ export function createProcessor(deps: ProcessDeps) {
     if (mark.status === 'first') await notify(deps, job, 'processing');
     const queueMs = Math.max(0, startedAt.getTime() - job.timestamp);
     deps.metrics.queueWait.observe({ model }, queueMs / 1000);
+    deps.metrics.tenantQueueWait.observe({ tenant: job.data.tenant ?? 'public' }, queueMs / 1000);
 
     try {
       // A job that stalled before may be what killed its worker: it runs alone, in a process of its own.
@@ -95,7 +97,9 @@ export function createProcessor(deps: ProcessDeps) {
         total_ms: round(totalMs),
         batch_size: out.batchSize,
       };
-      const done = await deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, labelSet, timings, cachedFrom }, new Date().toISOString());
+      const storing = performance.now();
+      const done = await inSpan('result write', () => deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, labelSet, timings, cachedFrom }, new Date().toISOString()));
+      deps.metrics.resultWrite.observe({ model }, since(storing) / 1000);
       if (done.ok) {
         deps.metrics.jobsFinished.inc({ model, status: 'succeeded' });
         deps.metrics.endToEnd.observe({ model }, totalMs / 1000);
@@ -103,11 +107,12 @@ export function createProcessor(deps: ProcessDeps) {
         await notify(deps, job, 'succeeded');
         if (done.batchCompleted && batchId) await deps.onBatchCompleted?.(batchId);
       }
-      log.debug({ timings }, 'job succeeded');
+      // The job's access line: one per finished job (failures log theirs in failJob).
+      if (done.ok) log.info({ status: 'succeeded', ...timings, store_ms: round(since(storing)), batch_id: batchId, trace_id: activeTraceId() }, 'job finished');
       return { stored: true };
     } catch (err) {
       if (err instanceof InvalidImageError) {
-        log.info({ code: err.code, detail: err.message }, 'job failed: the image cannot be decoded');
+        log.debug({ code: err.code, detail: err.message }, 'job failed: the image cannot be decoded');
         await failJob(deps, job, { code: err.code, message: err.message });
         throw new UnrecoverableError(err.message);
       }
@@ -131,7 +136,7 @@ async function runBatched(deps: ProcessDeps, loaded: LoadedModel, bytes: Buffer,
   loaded.decoding.count++;
   let raw: RawImage;
   try {
-    raw = await decodeResized(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels, header });
+    raw = await inSpan('decode', () => decodeResized(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels, header }));
   } finally {
     loaded.decoding.count--;
   }
@@ -167,6 +172,7 @@ export async function failJob(deps: ProcessDeps, job: Job<InferencePayload>, err
   const { jobId, model, blobKey, batchId } = job.data;
   const done = await deps.jobs.finish(jobId, batchId, { kind: 'failed', error }, new Date().toISOString());
   if (done.ok) {
+    deps.logger.info({ job_id: jobId, request_id: job.data.requestId, model, batch_id: batchId, status: 'failed', code: error.code, attempts: job.attemptsStarted, trace_id: activeTraceId() }, 'job finished');
     deps.metrics.jobsFinished.inc({ model, status: 'failed' });
     deps.metrics.jobFailures.inc({ model, code: error.code });
     await deps.blobs.delete(blobKey);

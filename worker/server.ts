@@ -23,6 +23,9 @@ import { startMetricsServer } from './metrics-server.js';
 import { createWebhookWorker } from './webhook-worker.js';
 import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
 import { webhookSecret } from '../shared/webhook-secret.js';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { recordSpan } from '../shared/tracing.js';
+import { tracedProcessor } from './traced-processor.js';
 
 export interface RunningWorker {
   id: string;
@@ -38,7 +41,12 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   const id = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const log = logger.child({ worker_id: id });
   const closers = new Closers();
-  const metrics = createMetrics('worker');
+  const metrics = createMetrics('worker', { exemplars: Boolean(config.tracing.otlpEndpoint) });
+  // First, before the models load: a taken port fails the start at once, with a message naming it.
+  let served: string[] = [];
+  let status: 'starting' | 'ok' = 'starting';
+  const http = await startMetricsServer(metrics.registry, config.worker.metricsPort, config.http.host, () => ({ status, worker_id: id, models: served }));
+  closers.add('metrics-server', () => http.close());
 
   const catalog = ModelCatalog.fromConfig(config);
   await ensureModelFiles({
@@ -53,12 +61,17 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
     threads: config.worker.inferenceThreads,
     batch: config.batch,
     onFlush: (model, e) => {
+      log.info({ model, batch_size: e.size, reason: e.reason, inference_ms: Math.round(e.durationMs * 10) / 10 }, 'batch run');
+      // Its own trace, linked to the span of every job in the batch (one run serves many traces).
+      const end = Date.now();
+      recordSpan('batch run', end - e.durationMs, end, { links: e.links.map((context) => ({ context })), attributes: { 'inferq.model': model, 'inferq.batch_size': e.size, 'inferq.flush_reason': e.reason } }, ROOT_CONTEXT);
       metrics.batchFlushes.inc({ model, reason: e.reason });
       metrics.batchSize.observe({ model }, e.size);
       metrics.batchInference.observe({ model }, e.durationMs / 1000);
     },
   });
   closers.add('models', () => models.release());
+  served = models.names;
   let closing = false;
 
   const redis = createRedis(spec, 'worker', log);
@@ -80,7 +93,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
     reuse: config.resultCacheSeconds > 0 ? new ResultReuse(new ResultCache(redis, config.redis.prefix, config.resultCacheSeconds), metrics) : undefined,
   };
 
-  const worker = new Worker<InferencePayload>(QUEUES.inference, createProcessor(deps), {
+  const worker = new Worker<InferencePayload>(QUEUES.inference, tracedProcessor(createProcessor(deps)), {
     connection: redis,
     prefix: config.redis.prefix,
     concurrency: config.worker.concurrency,
@@ -115,7 +128,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   webhooks.on('error', (err) => log.warn({ err: err.message }, 'webhook worker error'));
   closers.add('webhook-worker', () => webhooks.close());
 
-  const beat = () => heartbeats.beat(id, models.names).catch(() => undefined);
+  const beat = () => heartbeats.beat(id, models.names, { metrics_port: http.port }).catch(() => undefined);
   await beat();
   const timer = setInterval(beat, Math.max(1000, (config.worker.heartbeatTtlSeconds * 1000) / 3));
   closers.add('heartbeat', async () => {
@@ -129,11 +142,9 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   sweep.unref();
   closers.add('sweep', () => clearInterval(sweep));
 
-  const http = await startMetricsServer(metrics.registry, config.worker.metricsPort, config.http.host, () => ({ worker_id: id, models: models.names }));
-  closers.add('metrics-server', () => http.close());
-
   void worker.run();
   void webhooks.run();
+  status = 'ok';
   log.info({ models: models.names, concurrency: config.worker.concurrency, batch: config.batch, metrics_port: http.port }, 'worker started');
   return { id, metricsPort: http.port, close: () => closers.closeAll(config.worker.shutdownTimeoutMs, log) };
 }

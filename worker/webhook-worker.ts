@@ -7,6 +7,7 @@ import type { Metrics } from '../shared/metrics.js';
 import type { JobStore } from '../shared/job-store.js';
 import { QUEUES, type WebhookPayload } from '../shared/queues.js';
 import { checkUrl, guardedLookup } from '../shared/ssrf-guard.js';
+import { SpanKind, contextFrom, currentCarrier, inSpan } from '../shared/tracing.js';
 import { postWebhook, type DeliveryResult } from './webhook-client.js';
 
 const MAX_RESPONSE_BYTES = 4096;
@@ -65,12 +66,18 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): Worker<WebhookPayl
     };
     if (p.requestId) headers['x-request-id'] = p.requestId;
 
-    let result: DeliveryResult;
-    try {
-      result = await postWebhook(checkUrl(p.url, guard), body, headers, { timeoutMs: config.webhooks.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES, lookup });
-    } catch (err) {
-      result = { statusCode: null, error: (err as Error).message, errorCode: 'EREFUSED_SSRF', retryAfterMs: null, durationMs: 0 };
-    }
+    // Each attempt is a span in the trace of what caused the event; the receiver gets its `traceparent`.
+    const result = await inSpan('webhook attempt', async (span) => {
+      Object.assign(headers, currentCarrier());
+      let r: DeliveryResult;
+      try {
+        r = await postWebhook(checkUrl(p.url, guard), body, headers, { timeoutMs: config.webhooks.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES, lookup });
+      } catch (err) {
+        r = { statusCode: null, error: (err as Error).message, errorCode: 'EREFUSED_SSRF', retryAfterMs: null, durationMs: 0 };
+      }
+      span.setAttributes({ 'inferq.event_id': p.eventId, 'inferq.attempt': attempt, ...(r.statusCode !== null ? { 'http.response.status_code': r.statusCode } : {}) });
+      return r;
+    }, { kind: SpanKind.CLIENT }, contextFrom(p.trace));
     const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     const outcome = ok
       ? 'delivered'

@@ -10,7 +10,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const log = logger.child({ request_id: req.id, method: req.method, route: req.route?.path ?? 'unmatched' });
     if (e.status >= 500 && e.code === 'internal_error') log.error({ err }, 'unexpected error');
     // The message can quote client input (an id, a field name): it goes under a key of ours, not as the message.
-    else log.info({ code: e.code, status: e.status, detail: e.message }, 'request refused');
+    // Debug: the access line (middleware/access-log.ts) already says it at info, with the code.
+    else log.debug({ code: e.code, status: e.status, detail: e.message }, 'request refused');
+    res.locals.errorCode = e.code;
     if (res.headersSent) return res.end();
     if (e.retryAfter !== undefined) res.setHeader('Retry-After', String(e.retryAfter));
     res.status(e.status).json({ error: { code: e.code, message: e.message, ...e.details }, request_id: req.id });

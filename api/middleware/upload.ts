@@ -115,6 +115,9 @@ export function uploadMiddleware(blobs: BlobStore, limits: UploadLimits): Reques
     storage: limits.maxFiles === 1 ? new MemoryStorage() : new TempFileStorage(blobs),
     // Browsers and fetch send filenames as raw UTF-8; busboy's latin1 default would garble them.
     defParamCharset: 'utf8',
+    // Keep the name as the client sent it, folders included (`inferq batch` names nested files sub/a.jpg so two
+    // a.jpg stay apart); busboy would cut it to the base name. It is only ever echoed (see cleanFilename).
+    preservePath: true,
     limits: {
       fileSize: limits.maxBytes,
       files: limits.maxFiles,

@@ -34,7 +34,7 @@ export function batchesRouter(ctx: ApiContext): Router {
     try {
       const fields = parseJobFields(formFields(req), req.get('cancel-after'));
       if (fields.webhookUrl) await ctx.validateWebhookUrl(fields.webhookUrl);
-      const batch = await createBatch(ctx.batch, fields, files, req.id);
+      const batch = await createBatch(ctx.batch, fields, files, req.id, ctx.scopeOf(req));
       res.setHeader('Location', `/v1/batches/${batch.id}`);
       res.status(201).json(batch);
     } finally {
@@ -48,7 +48,7 @@ export function batchesRouter(ctx: ApiContext): Router {
       const id = batchId(req);
       const key = req.get('idempotency-key');
       if (!key) {
-        res.json(await appendImages(ctx.batch, id, files, req.id));
+        res.json(await appendImages(ctx.batch, id, files, req.id, ctx.scopeOf(req)));
         return;
       }
       // A chunk retried after a lost answer must not be added twice: the key claims the append.
@@ -60,7 +60,7 @@ export function batchesRouter(ctx: ApiContext): Router {
         return;
       }
       try {
-        const batch = await appendImages(ctx.batch, id, files, req.id);
+        const batch = await appendImages(ctx.batch, id, files, req.id, ctx.scopeOf(req));
         await ctx.submit.idempotency.complete(scope, key, fingerprint, id);
         res.json(batch);
       } catch (err) {

@@ -14,9 +14,12 @@ export function healthRouter(ctx: ApiContext): Router {
     const needWorkers = req.query.workers !== 'optional';
     const reasons: string[] = [];
     let workers = 0;
+    let metricsPorts: number[] = [];
     try {
       await ctx.redis.ping();
       workers = await ctx.heartbeats.alive(ctx.models.defaultName);
+      // Where to scrape them: `npm start` moves a worker off a taken WORKER_METRICS_PORT.
+      metricsPorts = (await ctx.heartbeats.describe(ctx.models.defaultName)).map((w) => w.metrics_port).sort((a, b) => a - b);
       if (workers === 0 && needWorkers) reasons.push(`no live worker for model ${ctx.models.defaultName}`);
     } catch {
       reasons.push('redis unreachable');
@@ -26,7 +29,7 @@ export function healthRouter(ctx: ApiContext): Router {
       res.status(503).json({ status: 'not_ready', reasons, error: { code: 'not_ready', message: reasons.join('; ') } });
       return;
     }
-    res.json({ status: 'ready', workers });
+    res.json({ status: 'ready', workers, worker_metrics_ports: metricsPorts });
   });
   return r;
 }

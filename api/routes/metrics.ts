@@ -1,11 +1,14 @@
 import { Router } from 'express';
+import { writeMetrics } from '../../shared/metrics-exposition.js';
 import type { ApiContext } from '../context.js';
 
 export function metricsRouter(ctx: ApiContext): Router {
   const r = Router();
-  r.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', ctx.metrics.registry.contentType);
-    res.send(await ctx.metrics.registry.metrics());
+  r.get('/metrics', async (req, res) => {
+    const { contentType, body } = await writeMetrics(ctx.metrics.registry, req.get('accept'));
+    res.setHeader('Content-Type', contentType);
+    res.setHeader('Vary', 'Accept');
+    res.send(body);
   });
   return r;
 }

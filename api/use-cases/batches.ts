@@ -34,7 +34,7 @@ async function mustGet(deps: BatchDeps, id: string): Promise<BatchView> {
 }
 
 /** Opens a batch; with files, appends them and seals it at once. */
-export async function createBatch(deps: BatchDeps, fields: JobFields, files: UploadedImage[], requestId: string): Promise<BatchView> {
+export async function createBatch(deps: BatchDeps, fields: JobFields, files: UploadedImage[], requestId: string, tenant = 'public'): Promise<BatchView> {
   const spec = deps.models.get(fields.model ?? deps.models.defaultName);
   if (!spec) throw new AppError('unknown_model', 404, `unknown model ${JSON.stringify(fields.model)}`);
   requireLabelSet(spec, fields.labelSet);
@@ -45,12 +45,12 @@ export async function createBatch(deps: BatchDeps, fields: JobFields, files: Upl
     deadlineAt: fields.deadlineMs === null ? null : Date.now() + fields.deadlineMs,
   });
   if (files.length === 0) return mustGet(deps, id);
-  await appendImages(deps, id, files, requestId);
+  await appendImages(deps, id, files, requestId, tenant);
   return sealBatch(deps, id);
 }
 
 /** Appends images to an open batch: every image is checked first, and the batch changes all at once or not. */
-export async function appendImages(deps: BatchDeps, id: string, files: UploadedImage[], requestId: string): Promise<BatchView> {
+export async function appendImages(deps: BatchDeps, id: string, files: UploadedImage[], requestId: string, tenant = 'public'): Promise<BatchView> {
   if (files.length === 0) throw new AppError('missing_image', 400, 'send one or more images as multipart field "images"');
   const batch = await mustGet(deps, id);
   if (batch.status !== 'open') throw notOpen(batch.status);
@@ -58,7 +58,7 @@ export async function appendImages(deps: BatchDeps, id: string, files: UploadedI
   if (!spec) throw new AppError('unknown_model', 404, `model ${batch.model.name} is no longer served`);
   const useCache = deps.resultCache ? await deps.batches.usesCache(id) : false;
   const deadlineAt = batch.deadline_at === null ? null : Date.parse(batch.deadline_at);
-  const template = { id, spec, topK: batch.top_k, labelSet: batch.label_set, deadlineAt, useCache };
+  const template = { id, spec, topK: batch.top_k, labelSet: batch.label_set, deadlineAt, useCache, tenant };
   const { jobs, payloads, hits } = await prepareItems(deps.blobs, deps.maxPixels, template, files, requestId, deps.resultCache);
   const stored = jobs.filter((j) => j.blobKey !== '');
   let r: string;
@@ -93,6 +93,7 @@ export async function appendImages(deps: BatchDeps, id: string, files: UploadedI
     throw err;
   }
   deps.metrics.jobsSubmitted.inc({ model: spec.name }, jobs.length);
+  deps.metrics.tenantSubmitted.inc({ tenant }, jobs.length);
   return mustGet(deps, id);
 }
 

@@ -10,6 +10,7 @@ import type { BlobStore } from '../../shared/storage.js';
 import { requireLabelSet, type ModelCatalog } from '../../shared/model-catalog.js';
 import type { Metrics } from '../../shared/metrics.js';
 import { toBullPriority, type InferencePayload } from '../../shared/queues.js';
+import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 import type { JobView, NewJob } from '../../shared/job-types.js';
 import { completeFromCache, lookup, type CacheDeps } from './cached-job.js';
 
@@ -68,7 +69,7 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
     const blobKey = hit ? '' : await image.storeIn(deps.blobs);
     let cachedView: JobView | undefined;
     const payload: InferencePayload = {
-      jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId,
+      jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId, tenant: req.scope,
       image: { width: header.width, height: header.height },
     };
     if (fields.labelSet) payload.labelSet = fields.labelSet;
@@ -94,7 +95,14 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
       };
       await deps.jobs.create(record);
       if (hit) cachedView = (await completeFromCache(deps.jobs, deps.resultCache!, record, hit)).view;
-      else await deps.queue.add('classify', payload, { jobId: id, priority: toBullPriority(fields.priority, 'single') });
+      else {
+        // The enqueue span's context travels in the payload: the worker's spans continue this trace.
+        await inSpan('enqueue', async () => {
+          const trace = currentCarrier();
+          if (trace) payload.trace = trace;
+          await deps.queue.add('classify', payload, { jobId: id, priority: toBullPriority(fields.priority, 'single') });
+        }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.job_id': id } });
+      }
     } catch (err) {
       // Nothing half-made may stay behind: no record pointing at a job that will never run, no orphan blob.
       // Redis may be the thing that failed, so the record's removal is retried until it goes through.
@@ -103,6 +111,7 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
       throw err;
     }
     deps.metrics.jobsSubmitted.inc({ model: spec.name });
+    deps.metrics.tenantSubmitted.inc({ tenant: req.scope });
     if (req.idempotencyKey) await deps.idempotency.complete(req.scope, req.idempotencyKey, fingerprint, id);
     return { job: cachedView ?? JobStore.viewOf(record), created: true };
   } catch (err) {

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLOURS, solidImage } from '../helpers/tiny-model.js';
 import { pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
-import { inputsDigest, walkImages, type BatchState } from '../../client/cli.js';
+import { inputsDigest, type BatchState } from '../../client/cli/commands/batch/state.js';
+import { walkImages } from '../../client/cli/files.js';
 
 const BIN = path.resolve('client/bin/inferq.js');
 const ADMIN_TOKEN = 'cli-test-admin-token-0123456789';
@@ -158,7 +159,7 @@ describe('inferq batch', () => {
     expect(rows).toHaveLength(names.size);
     for (const row of rows) {
       expect(row.status).toBe('succeeded');
-      expect(names.get(row.filename), row.filename).toBe(row.label);
+      expect(names.get(path.posix.basename(row.filename)), row.filename).toBe(row.label);
       expect(row.predictions[0].label).toBe(row.label);
       expect(row.error_code).toBeNull();
     }
@@ -195,20 +196,43 @@ describe('inferq batch', () => {
     expect(r.stderr).toMatch(/total 40, succeeded 40, failed 0, canceled 0/);
     expect(r.stderr).toMatch(/elapsed [\d.]+ s, [\d.]+ images\/s/);
     expect(r.stderr).toMatch(/upload 40\/40 files/);
+    // In input order (the walk's), each named by its path below the folder, whatever order the chunks arrived in.
+    expect(rows.map((x) => x.filename)).toEqual((await walkImages([dir])).map((f) => path.relative(dir, f)));
+    expect(rows.some((x) => x.filename.startsWith('b/c/'))).toBe(true);
 
-    const state = JSON.parse(await fs.readFile(`${out}.inferq-batch.json`, 'utf8')) as BatchState;
-    expect(state.batch_id).toMatch(/^bat_/);
-    expect(state.uploaded_chunks).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(state.sealed).toBe(true);
-    expect(state.files).toHaveLength(40);
-    const batch = (await (await fetch(`${stack.url}/v1/batches/${state.batch_id}`)).json()) as Record<string, any>;
+    // Every item succeeded: the run is complete and its state file is gone.
+    const batchId = /batch (bat_[0-9A-Z]{26}) completed/.exec(r.stderr)![1]!;
+    await expect(fs.access(`${out}.inferq-batch.json`)).rejects.toThrow();
+    const batch = (await (await fetch(`${stack.url}/v1/batches/${batchId}`)).json()) as Record<string, any>;
     expect(batch.counts).toMatchObject({ total: 40, succeeded: 40 });
 
+    // So a re-run is a new batch, with the same answers.
     const again = await runCli(['batch', dir, '--out', out, '--chunk', '7'], { cwd: tmp });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toContain(`resuming batch ${state.batch_id} (completed; 40 of 40 files uploaded before)`);
+    expect(again.stderr).not.toContain('resuming');
+    expect(again.stderr).not.toContain(batchId);
     const rows2 = checkLines(await fs.readFile(out, 'utf8'), names);
-    expect(new Set(rows2.map((x) => x.job_id))).toEqual(new Set(rows.map((x) => x.job_id)));
+    expect(rows2.map((x) => x.filename)).toEqual(rows.map((x) => x.filename));
+    const firstIds = new Set(rows.map((x) => x.job_id));
+    expect(rows2.filter((x) => firstIds.has(x.job_id))).toEqual([]);
+  });
+
+  it('keeps two files of one name in different folders apart', async () => {
+    const dir = path.join(tmp, 'twins');
+    for (const [sub, rgb] of [['x', [250, 10, 10]], ['y', [10, 240, 10]]] as const) {
+      await fs.mkdir(path.join(dir, sub), { recursive: true });
+      await fs.writeFile(path.join(dir, sub, 'a.jpg'), await solidImage([...rgb]));
+    }
+    const r = await runCli(['batch', 'twins', '--chunk', '1', '--concurrency', '2'], { cwd: tmp, env: { XDG_CACHE_HOME: path.join(tmp, 'cache') } });
+    expect(r.code, r.stderr).toBe(0);
+    const rows = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { filename: string; label: string });
+    expect(rows.map((x) => [x.filename, x.label])).toEqual([
+      ['x/a.jpg', 'red'],
+      ['y/a.jpg', 'green'],
+    ]);
+    // Written to stdout: the state lived in the cache folder, and is removed after the complete run.
+    expect(r.stderr).toMatch(/state in .*cache\/inferq\/batch-[0-9a-f]{16}\.json/);
+    expect(await fs.readdir(path.join(tmp, 'cache', 'inferq'))).toEqual([]);
   });
 
   it('resumes a half-uploaded batch without adding its first chunk twice', async () => {
@@ -247,15 +271,18 @@ describe('inferq batch', () => {
     expect(r.stderr).toContain(`resuming batch ${batchId} (open; 10 of 30 files uploaded before)`);
     expect(r.stderr).toMatch(/total 30, succeeded 30/);
     checkLines(await fs.readFile(out, 'utf8'), names);
-    const saved = JSON.parse(await fs.readFile(`${out}.inferq-batch.json`, 'utf8')) as BatchState;
-    expect(saved).toMatchObject({ batch_id: batchId, uploaded_chunks: [0, 1, 2], sealed: true });
+    // Chunk 0 was not sent again: the batch holds each image once. The complete run removed the state file.
+    const batch = (await (await fetch(`${stack.url}/v1/batches/${batchId}`)).json()) as Record<string, any>;
+    expect(batch.counts).toMatchObject({ total: 30, succeeded: 30 });
+    await expect(fs.access(`${out}.inferq-batch.json`)).rejects.toThrow();
   });
 
   it('writes CSV to stdout, reports refused files and exits 2', async () => {
     const dir = path.join(tmp, 'mixed');
     await writePhotos(dir, 8);
     await fs.writeFile(path.join(dir, 'bogus.jpg'), 'this is not an image');
-    const r = await runCli(['batch', 'mixed', '--format', 'csv', '--chunk', '4'], { cwd: tmp });
+    const cache = path.join(tmp, 'cache-mixed');
+    const r = await runCli(['batch', 'mixed', '--format', 'csv', '--chunk', '4'], { cwd: tmp, env: { XDG_CACHE_HOME: cache } });
     expect(r.code, r.stderr).toBe(2);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('job_id,filename,status,label,confidence,error_code');
@@ -263,12 +290,22 @@ describe('inferq batch', () => {
     for (const line of lines.slice(1)) {
       const [, filename, status, label] = line.split(',');
       expect(status).toBe('succeeded');
-      expect(filename!.split('-')[0]).toBe(label);
+      expect(path.posix.basename(filename!).split('-')[0]).toBe(label);
     }
     expect(r.stderr).toMatch(/1 file\(s\) refused by the server:\n {2}mixed\/bogus\.jpg: unsupported_media_type/);
     expect(r.stderr).toMatch(/total 8, succeeded 8, failed 0, canceled 0, refused at upload 1/);
-    const state = JSON.parse(await fs.readFile(path.join(tmp, '.inferq-batch-state.json'), 'utf8')) as BatchState;
+    // Results on stdout: the state is in the cache folder, kept since a file was refused.
+    const [stateName, ...others] = await fs.readdir(path.join(cache, 'inferq'));
+    expect(others).toEqual([]);
+    const state = JSON.parse(await fs.readFile(path.join(cache, 'inferq', stateName!), 'utf8')) as BatchState;
     expect(state.rejected).toEqual([{ file: path.join(dir, 'bogus.jpg'), code: 'unsupported_media_type', message: expect.any(String) }]);
+    await expect(fs.access(path.join(tmp, '.inferq-batch-state.json'))).rejects.toThrow();
+
+    // So a re-run from the same folder resumes the completed batch and prints the same results.
+    const again = await runCli(['batch', 'mixed', '--format', 'csv', '--chunk', '4'], { cwd: tmp, env: { XDG_CACHE_HOME: cache } });
+    expect(again.code, again.stderr).toBe(2);
+    expect(again.stderr).toContain(`resuming batch ${state.batch_id} (completed; 9 of 9 files uploaded before)`);
+    expect(again.stdout).toBe(r.stdout);
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -19,6 +19,8 @@ import { startWebhookSink } from '../helpers/webhook-sink.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL = 'tiny-colour';
+/** Without API keys every request is the `public` tenant. */
+const TENANT = 'public';
 const SCRAPE = '1s';
 /** What Grafana would put for $__rate_interval / $__interval with a 1 s scrape interval, rounded up generously. */
 const RATE_INTERVAL = '15s';
@@ -56,19 +58,26 @@ interface Panel {
   targets?: { refId?: string; expr?: string }[];
   panels?: Panel[];
 }
-const dashboard = JSON.parse(readFileSync(join(root, 'grafana/dashboards/inferq.json'), 'utf8')) as {
+interface Dashboard {
+  uid: string;
   panels: Panel[];
   templating: { list: { name: string; definition?: string }[] };
-};
-const panelQueries = dashboard.panels
+}
+/** Every dashboard Grafana provisions from grafana/dashboards. */
+const dashboards = readdirSync(join(root, 'grafana/dashboards'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => JSON.parse(readFileSync(join(root, 'grafana/dashboards', f), 'utf8')) as Dashboard);
+const panelQueries = dashboards
+  .flatMap((d) => d.panels.map((p) => ({ ...p, title: `${d.uid}: ${p.title}` })))
   .flatMap((p) => [p, ...(p.panels ?? [])])
   .filter((p) => p.type !== 'row')
   .flatMap((p) => (p.targets ?? []).map((t) => ({ panel: `${p.title} (#${p.id} ${t.refId ?? ''})`, expr: t.expr ?? '' })));
 
-/** Grafana's variables as Grafana would expand them: `$model` as "All" (`.*`) or one selected model. */
-function expand(expr: string, model: string): string {
+/** Grafana's variables as Grafana would expand them: "All" (`.*`) or one selected value. */
+function expand(expr: string, model: string, tenant: string): string {
   const out = expr
     .replace(/\$\{model(?::\w+)?\}|\[\[model\]\]|\$model\b/g, model)
+    .replace(/\$\{tenant(?::\w+)?\}|\[\[tenant\]\]|\$tenant\b/g, tenant)
     .replace(/\$__rate_interval\b|\$\{__rate_interval\}/g, RATE_INTERVAL)
     .replace(/\$__interval\b|\$\{__interval\}/g, RATE_INTERVAL)
     .replace(/\$__range\b|\$\{__range\}/g, '1m');
@@ -284,9 +293,9 @@ describe('live Prometheus over a running inferq', () => {
     await sleep(4_000);
 
     const queries = panelQueries.flatMap(({ panel, expr }) =>
-      ['.*', MODEL].map((model) => ({ panel: `${panel} [model=${model}]`, expr: expand(expr, model) })),
+      [['.*', '.*'], [MODEL, TENANT]].map(([model, tenant]) => ({ panel: `${panel} [model=${model} tenant=${tenant}]`, expr: expand(expr, model!, tenant!) })),
     );
-    expect(queries.length).toBeGreaterThan(40);
+    expect(queries.length).toBeGreaterThan(80);
     const failures = async () => {
       const out: string[] = [];
       for (const q of queries) {
@@ -304,8 +313,12 @@ describe('live Prometheus over a running inferq', () => {
     expect(await eventually(failures, 20_000)).toBeNull();
   }, 90_000);
 
-  it('fills the model variable from Prometheus', async () => {
-    const def = dashboard.templating.list.find((v) => v.name === 'model')?.definition ?? '';
+  it.each([
+    ['inferq-overview', 'model', MODEL],
+    ['inferq-daily', 'model', MODEL],
+    ['inferq-daily', 'tenant', TENANT],
+  ])('%s fills the %s variable from Prometheus', async (uid, name, expected) => {
+    const def = dashboards.find((d) => d.uid === uid)!.templating.list.find((v) => v.name === name)?.definition ?? '';
     const m = /^label_values\((\w+),\s*(\w+)\)$/.exec(def);
     expect(m, def).not.toBeNull();
     let values: unknown;
@@ -315,7 +328,7 @@ describe('live Prometheus over a running inferq', () => {
       return r.status === 'success' && r.data.length > 0 ? null : `${r.status}: ${r.error ?? JSON.stringify(r.data)}`;
     }, 10_000);
     expect(problem).toBeNull();
-    expect(values).toEqual([MODEL]);
+    expect(values).toEqual([expected]);
   });
 
   it('loads every rule group of alerts.yml and evaluates every rule without error', async () => {

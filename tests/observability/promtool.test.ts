@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ const INFERQ_METRICS = {
     'inferq_result_cache_total',
     'inferq_batch_flushes_total',
     'inferq_webhook_deliveries_total',
+    'inferq_tenant_jobs_submitted_total',
   ],
   histograms: [
     'inferq_job_queue_wait_seconds',
@@ -34,10 +35,12 @@ const INFERQ_METRICS = {
     'inferq_webhook_delivery_seconds',
     'inferq_http_request_duration_seconds',
     'inferq_batch_size',
+    'inferq_result_write_seconds',
+    'inferq_tenant_queue_wait_seconds',
   ],
 };
 
-/** prom-client's collectDefaultMetrics() names (v15), plus Prometheus's own `up`. */
+/** prom-client's collectDefaultMetrics() names (v15) less the `_total` gauges shared/metrics.ts drops, plus `up`. */
 const DEFAULT_METRICS = [
   'up',
   'process_cpu_user_seconds_total',
@@ -58,11 +61,8 @@ const DEFAULT_METRICS = [
   'nodejs_eventloop_lag_p90_seconds',
   'nodejs_eventloop_lag_p99_seconds',
   'nodejs_active_resources',
-  'nodejs_active_resources_total',
   'nodejs_active_handles',
-  'nodejs_active_handles_total',
   'nodejs_active_requests',
-  'nodejs_active_requests_total',
   'nodejs_heap_size_total_bytes',
   'nodejs_heap_size_used_bytes',
   'nodejs_external_memory_bytes',
@@ -113,7 +113,7 @@ export function metricNames(expr: string): string[] {
 function withoutGrafanaVariables(expr: string): string {
   return expr
     .replace(/\$__rate_interval|\$__interval|\$__range/g, '1m')
-    .replace(/\$\{?model\}?/g, '.*');
+    .replace(/\$\{?(model|tenant)\}?/g, '.*');
 }
 
 /** The `expr:` values of a rule file, plain or block scalars (enough for alerts.yml; promtool parses it fully). */
@@ -172,8 +172,12 @@ interface Dashboard {
   templating: { list: { name: string; definition?: string; datasource?: { uid?: string } }[] };
 }
 
-const dashboard = JSON.parse(readFileSync(join(root, 'grafana/dashboards/inferq.json'), 'utf8')) as Dashboard;
-const allPanels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+/** Every dashboard Grafana provisions (it loads each JSON file of grafana/dashboards). */
+const dashboardDir = join(root, 'grafana/dashboards');
+const dashboards = readdirSync(dashboardDir)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => JSON.parse(readFileSync(join(dashboardDir, f), 'utf8')) as Dashboard);
+const allPanels = dashboards.flatMap((d) => d.panels.flatMap((p) => [p, ...(p.panels ?? [])]));
 const graphPanels = allPanels.filter((p) => p.type !== 'row');
 const dashboardExprs = graphPanels.flatMap((p) =>
   (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr ?? '' })),
@@ -196,6 +200,7 @@ function quietTrafficSeries(): { series: string; values: string }[] {
     add(`${name}_sum`, labels, '0+1.5x40');
   };
   const model = 'model="mobilenetv2"';
+  add('inferq_tenant_jobs_submitted_total', `${api},tenant="public"`, '0+10x40');
   for (const q of ['inference', 'webhooks']) {
     for (const state of ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized']) {
       add('inferq_queue_jobs', `${api},queue="${q}",state="${state}"`, '2x40');
@@ -226,6 +231,8 @@ function quietTrafficSeries(): { series: string; values: string }[] {
     histogram('inferq_batch_inference_seconds', `${w},${model}`, ['0.02', '0.05']);
     histogram('inferq_job_end_to_end_seconds', `${w},${model}`, ['0.25', '0.5']);
     histogram('inferq_batch_size', `${w},${model}`, ['1', '2', '4', '8', '16', '32', '64']);
+    histogram('inferq_result_write_seconds', `${w},${model}`, ['0.001', '0.0025']);
+    histogram('inferq_tenant_queue_wait_seconds', `${w},tenant="public"`, ['0.1', '1']);
   }
   return out;
 }
@@ -258,12 +265,28 @@ describe('prometheus configuration', () => {
 });
 
 describe('grafana dashboard', () => {
-  it('has the expected identity and a model variable fed from Prometheus', () => {
-    expect(dashboard.uid).toBe('inferq-overview');
-    expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
-    const model = dashboard.templating.list.find((v) => v.name === 'model');
-    expect(model?.datasource?.uid).toBe('prometheus');
-    expect(model?.definition).toMatch(/^label_values\(inferq_\w+,\s*model\)$/);
+  it('has the expected identities and variables fed from Prometheus', () => {
+    expect(dashboards.map((d) => d.uid).sort()).toEqual(['inferq-daily', 'inferq-overview']);
+    for (const d of dashboards) {
+      expect(d.schemaVersion, d.uid).toBeGreaterThanOrEqual(36);
+      const model = d.templating.list.find((v) => v.name === 'model');
+      expect(model?.datasource?.uid, d.uid).toBe('prometheus');
+      expect(model?.definition, d.uid).toMatch(/^label_values\(inferq_\w+,\s*model\)$/);
+    }
+    const tenant = dashboards.find((d) => d.uid === 'inferq-daily')!.templating.list.find((v) => v.name === 'tenant');
+    expect(tenant?.definition).toBe('label_values(inferq_tenant_jobs_submitted_total, tenant)');
+  });
+
+  it('the daily dashboard answers its three questions, one row each', () => {
+    const daily = dashboards.find((d) => d.uid === 'inferq-daily')!;
+    expect(daily.panels.filter((p) => p.type === 'row').map((p) => p.title)).toEqual(['Is any tenant starving?', 'Where do the seconds go?', 'Webhook backlog']);
+    const exprs = daily.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? '')).join('\n');
+    // Every phase at p50, p95 and p99.
+    for (const q of ['0.5', '0.95', '0.99']) {
+      for (const m of ['inferq_job_queue_wait_seconds', 'inferq_preprocess_seconds', 'inferq_batch_inference_seconds', 'inferq_result_write_seconds']) {
+        expect(exprs).toContain(`histogram_quantile(${q}, sum by (le) (rate(${m}_bucket`);
+      }
+    }
   });
 
   it('every panel queries the provisioned Prometheus data source', () => {
@@ -276,8 +299,10 @@ describe('grafana dashboard', () => {
         expect(target.expr?.trim(), panel.title).toBeTruthy();
       }
     }
-    const ids = allPanels.map((p) => p.id);
-    expect(new Set(ids).size).toBe(ids.length);
+    for (const d of dashboards) {
+      const ids = d.panels.flatMap((p) => [p, ...(p.panels ?? [])]).map((p) => p.id);
+      expect(new Set(ids).size, d.uid).toBe(ids.length);
+    }
   });
 
   it('every expression only selects metrics the service emits', () => {

@@ -2,38 +2,33 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classifyUploadError } from '../../client/cli/commands/batch/retry.js';
 import {
-  EXIT,
-  UsageError,
-  buildEvalReport,
-  chunk,
   chunkFiles,
-  classifyUploadError,
   decideResume,
-  helpText,
   inputsDigest,
-  intOption,
+  cacheDir,
+  inputsKey,
   isBatchState,
-  isImageFile,
-  main,
-  parseCli,
-  parseCsv,
-  parseLabels,
-  parseMetadataOption,
   pendingChunks,
-  percentile,
   readState,
-  resultsFormat,
-  runPool,
   stateDifferences,
   stateFilePath,
-  tallyResults,
   uploadedFileCount,
-  walkImages,
   type BatchState,
-  type CliIo,
-  type EvalItemResult,
-} from '../../client/cli.js';
+} from '../../client/cli/commands/batch/state.js';
+import { tallyResults } from '../../client/cli/commands/batch/summary.js';
+import { inInputOrder } from '../../client/cli/commands/batch/download.js';
+import { buildEvalReport, percentile, type EvalItemResult } from '../../client/cli/commands/eval/report.js';
+import type { CliIo } from '../../client/cli/context.js';
+import { parseCsv, parseLabels } from '../../client/cli/csv.js';
+import { EXIT, UsageError } from '../../client/cli/errors.js';
+import { chunk, isImageFile, uploadNames, walkImages } from '../../client/cli/files.js';
+import { table } from '../../client/cli/format.js';
+import { main } from '../../client/cli/main.js';
+import { intOption, parseMetadataOption, resultsFormat } from '../../client/cli/options.js';
+import { helpText, parseCli } from '../../client/cli/parse.js';
+import { runPool } from '../../client/cli/pool.js';
 import { InferqClient, InferqError, parseRetryAfter, retryDelayMs } from '../../client/inferq-client.js';
 
 let tmp: string;
@@ -77,6 +72,9 @@ describe('argument parsing', () => {
     expect(() => parseCli(['status', 'a', 'b'])).toThrow(/unexpected argument "b"/);
     expect(() => parseCli(['batch', 'dir', '--out'])).toThrow(UsageError);
     expect(() => parseCli(['help', 'nope'])).toThrow(/unknown command/);
+    // Mistyped options are answered with the closest one of the command (or a global one).
+    expect(() => parseCli(['batch', 'dir', '--concurency', '2'])).toThrow(/Unknown option '--concurency' \(did you mean "--concurrency"\?\)/);
+    expect(() => parseCli(['models', '--jsno'])).toThrow(/did you mean "--json"/);
   });
 
   it('validates numbers, formats and metadata', () => {
@@ -224,9 +222,44 @@ describe('chunks and resume state', () => {
     expect(decideResume(state(), current, { resume: true, fresh: true }, 'st')).toMatchObject({ action: 'error' });
   });
 
-  it('names the state file after the output, or the working folder for stdout', () => {
-    expect(stateFilePath('/x/r.jsonl', '/cwd')).toBe('/x/r.jsonl.inferq-batch.json');
-    expect(stateFilePath(null, '/cwd')).toBe('/cwd/.inferq-batch-state.json');
+  it('names the state file after the output, or after the inputs in the cache folder for stdout', () => {
+    const key = inputsKey(['/data/photos', '/data/more']);
+    expect(key).toMatch(/^[0-9a-f]{16}$/);
+    expect(inputsKey(['/data/more', '/data/photos'])).toBe(key);
+    expect(inputsKey(['/data/photos'])).not.toBe(key);
+    expect(stateFilePath('/x/r.jsonl', '/cache/inferq', key)).toBe('/x/r.jsonl.inferq-batch.json');
+    expect(stateFilePath(null, '/cache/inferq', key)).toBe(`/cache/inferq/batch-${key}.json`);
+    expect(cacheDir({ XDG_CACHE_HOME: '/xdg' })).toBe('/xdg/inferq');
+    expect(cacheDir({ HOME: '/home/u' })).toBe('/home/u/.cache/inferq');
+  });
+
+  it('names uploads by their path below the common folder, so nested files of one name stay apart', () => {
+    expect(uploadNames(['/p/x/a.jpg', '/p/y/a.jpg', '/p/b.png'])).toEqual(['x/a.jpg', 'y/a.jpg', 'b.png']);
+    expect(uploadNames(['/p/flat/a.jpg', '/p/flat/b.jpg'])).toEqual(['a.jpg', 'b.jpg']);
+    expect(uploadNames(['/p/one.jpg'])).toEqual(['one.jpg']);
+    expect(uploadNames(['/a/b/c.jpg', '/a/d/e/f.jpg'])).toEqual(['b/c.jpg', 'd/e/f.jpg']);
+    expect(uploadNames([])).toEqual([]);
+  });
+
+  it('puts result lines in input order, by upload name or a unique base name', () => {
+    const names = ['x/a.jpg', 'y/a.jpg', 'b.png', 'c.webp'];
+    const line = (filename: string | null) => JSON.stringify({ job_id: `j-${filename}`, filename, status: 'succeeded' });
+    const jsonl = [line('c.webp'), line('y/a.jpg'), line(null), line('b.png'), line('x/a.jpg')];
+    expect(inInputOrder(jsonl, 'jsonl', names)).toEqual([line('x/a.jpg'), line('y/a.jpg'), line('b.png'), line('c.webp'), line(null)]);
+    // An item uploaded under its plain name (a chunk of an older run) finds its place when that name is unique.
+    expect(inInputOrder([line('c.webp'), line('b.png'), line('a.jpg')], 'jsonl', ['b.png', 'c.webp', 'x/a.jpg'])).toEqual([
+      line('b.png'),
+      line('c.webp'),
+      line('a.jpg'),
+    ]);
+    const csv = ['job_id,filename,status,label,confidence,error_code', 'j2,"y/a.jpg",succeeded,red,0.9,', 'j1,x/a.jpg,succeeded,red,0.9,'];
+    expect(inInputOrder(csv, 'csv', names)).toEqual([csv[0], csv[2], csv[1]]);
+    expect(inInputOrder([], 'csv', names)).toEqual([]);
+  });
+
+  it('lays out tables in left-aligned columns with no trailing blanks', () => {
+    expect(table([['NAME', 'V', 'DESC'], ['tiny-colour', '1', ''], ['a', '22', 'x y']])).toBe('NAME         V   DESC\ntiny-colour  1\na            22  x y');
+    expect(table([['  key', 'value'], ['  longer key', 'v']])).toBe('  key         value\n  longer key  v');
   });
 
   it('digests paths and sizes', () => {

@@ -412,7 +412,7 @@ describe('OpenAPI document: real answers match the schemas', () => {
           return 'PONG';
         },
       },
-      heartbeats: { alive: async () => 2 },
+      heartbeats: { alive: async () => 2, describe: async () => [{ metrics_port: 9465 }, { metrics_port: 9464 }] },
       metrics: { registry },
       upload: ((_req, _res, next) => next()) as RequestHandler,
     } as unknown as ApiContext;
@@ -460,7 +460,7 @@ describe('OpenAPI document: real answers match the schemas', () => {
   });
 
   it('GET /ready, ready and not ready', async () => {
-    expect(await check('GET', '/ready', '/ready', 200)).toEqual({ status: 'ready', workers: 2 });
+    expect(await check('GET', '/ready', '/ready', 200)).toEqual({ status: 'ready', workers: 2, worker_metrics_ports: [9464, 9465] });
     redisUp = false;
     try {
       await check('GET', '/ready', '/ready', 503);

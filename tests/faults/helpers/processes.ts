@@ -184,7 +184,7 @@ export class FaultStack {
     return p;
   }
 
-  /** Starts `worker/main.ts` and waits until its metrics server answers `/health` (the last step of its boot). */
+  /** Starts `worker/main.ts` and waits until its `/health` answers 200 (503 while it loads its models). */
   async startWorker(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ServiceProcess> {
     const port = await freePort();
     const name = `worker${++this.workerCount}`;

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { freePort } from '../../api/standalone/embedded-redis.js';
+import { freePort } from '../api/standalone/embedded-redis.js';
 import { BenchClient } from './http-client.js';
 import type { Watched } from './measure.js';
 import { FatalWait, childPids, cmdline, removeOnExit, spawnGroup, stopGroup, waitUntil, type Spawned } from './procs.js';
@@ -33,7 +33,7 @@ export interface RunningStack {
   stop: () => Promise<void>;
 }
 
-const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 /**
  * The service runs as `npm start` runs it: compiled JavaScript (npm run build:fast) with plain node, not under
  * tsx, whose loader costs startup time and memory that a user does not pay.

@@ -26,7 +26,7 @@ async function scriptNames(): Promise<Map<string, string>> {
     // BullMQ's layout changed: scripts stay known by SHA only.
   }
   try {
-    const own = (await import('../../shared/job-scripts.js')) as Record<string, unknown>;
+    const own = (await import('../shared/job-scripts.js')) as Record<string, unknown>;
     for (const [k, v] of Object.entries(own)) if (typeof v === 'string') names.set(sha(v), `inferq ${k}`);
   } catch {
     // no such module any more

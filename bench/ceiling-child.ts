@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { loadManifest, findModel } from '../../shared/model-manifest.js';
-import { ModelSession } from '../../worker/model-session.js';
-import { InferenceRunner } from '../../worker/inference-runner.js';
-import { itemDims } from '../../worker/model-registry.js';
+import { loadManifest, findModel } from '../shared/model-manifest.js';
+import { ModelSession } from '../worker/model-session.js';
+import { InferenceRunner } from '../worker/inference-runner.js';
+import { itemDims } from '../worker/model-registry.js';
 import { loadPhotos } from './photos.js';
 import { runPipeline, singleImage, type Infer } from './pipeline.js';
 import { median, sleep } from './stats.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { loadManifest, findModel } from '../../shared/model-manifest.js';
-import { ensureModelFiles } from '../../models/fetch-models.js';
+import { loadManifest, findModel } from '../shared/model-manifest.js';
+import { ensureModelFiles } from '../models/fetch-models.js';
 import { ceilingLayouts, runCeiling } from './ceiling.js';
 import { Workload } from './load.js';
 import { describeMachine } from './machine.js';

@@ -1,5 +1,5 @@
-import { decodeResized, writeTensor, type RawImage } from '../../worker/preprocess.js';
-import type { Preprocessing } from '../../shared/model-manifest.js';
+import { decodeResized, writeTensor, type RawImage } from '../worker/preprocess.js';
+import type { Preprocessing } from '../shared/model-manifest.js';
 import { argmax } from './photos.js';
 
 /** Runs `n` items laid out one after another; returns n × classes scores. */
