@@ -141,13 +141,17 @@ export function uploadedFiles(req: Request): UploadedImage[] {
 
 /**
  * A client's filename is data, never a path: control characters (NUL, bidi overrides) are dropped and the
- * length capped, so it is safe to echo in JSON, CSV and logs. Storage never uses it.
+ * length capped, so it is safe to echo in JSON, CSV and logs. Storage never uses it. Folders are kept (`inferq
+ * batch` names nested files `sub/a.jpg` so two `a.jpg` stay apart), but only as a relative name below nothing:
+ * empty, `.` and `..` segments are dropped and `\` reads as `/`, so a client that writes results to files by
+ * their name cannot be led outside its folder by what another client sent.
  */
 export function cleanFilename(name: string | undefined): string | null {
   if (!name) return null;
   // eslint-disable-next-line no-control-regex
-  const clean = name.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').slice(0, 255);
-  return clean || null;
+  const visible = name.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '');
+  const relative = visible.split(/[\\/]+/).filter((s) => s !== '' && s !== '.' && s !== '..').join('/');
+  return relative.slice(0, 255) || null;
 }
 
 /** Frees the uploads of a request that were not moved into the store (any error after multer). */

@@ -68,8 +68,8 @@ describe('submit and poll', () => {
     const res = await postImage(stack.url, await solidImage([10, 10, 240], { format: 'webp' }), { metadata: '{"user":"a","n":1}' }, { filename: '../../etc/passwd' });
     const job = await pollJob(stack.url, ((await res.json()) as { id: string }).id);
     expect(job.metadata).toEqual({ user: 'a', n: 1 });
-    // The client's name is kept whole, folders included (`inferq batch` sends sub/a.jpg), as data, never as a path.
-    expect(job.input.filename).toBe('../../etc/passwd');
+    // Folders are kept (`inferq batch` sends sub/a.jpg), as data and relative only: no `..`, no leading `/`.
+    expect(job.input.filename).toBe('etc/passwd');
     expect(job.input.content_type).toBe('image/webp');
     expect(job.result.predictions[0].label).toBe('blue');
   });
