@@ -719,7 +719,7 @@ const schemas: Obj = {
       },
       error: nullableRef('JobError', 'Set when the job failed.'),
       timings: nullableRef('Timings', 'Set when the job ended.'),
-      queue_position: { type: 'integer', minimum: 0, nullable: true, description: 'While queued: how many jobs are ahead of this one (0 = next); null otherwise. Higher priority first, then single jobs before the batch items of their priority, then first come first served.' },
+      queue_position: { type: 'integer', minimum: 0, nullable: true, description: 'While queued: how many jobs are ahead of this one (0 = next); null otherwise. Higher priority first, single jobs of 5 and above before batch items, batches taking turns of 8 items (docs/api.md, Fair batches), then first come first served.' },
       custom_id: { type: 'string', description: 'Items of a JSON-lines batch: the line\'s `custom_id`, when it had one (absent otherwise).' },
       batch_id: { type: 'string', nullable: true, pattern: BATCH_ID_PATTERN },
       metadata: { type: 'object', additionalProperties: true, description: 'As submitted; `{}` when none.' },

@@ -70,16 +70,24 @@ if s == 'queued' then
 end
 return 'again'`;
 
-/** ARGV[6] status, then field/value pairs. Returns 'ok', 'ok_batch_completed', or the status already stored. */
+/**
+ * ARGV[6] status, then field/value pairs. Returns 'ok', 'ok_batch_completed', or the status already stored.
+ * The end is published with every record field that changed since the job was queued (`fields`), so a request
+ * waiting for it answers without reading the record back (one round trip less per job, issue 12).
+ */
 export const FINISH = `${BATCH_ITEM_ENDED}${BATCH_OF}
-local s = redis.call('HGET', KEYS[1], 'status')
+local h = redis.call('HMGET', KEYS[1], 'status', 'started_at', 'attempts', 'deadline_at')
+local s = h[1]
 if not s then return 'missing' end
 if s == 'succeeded' or s == 'failed' or s == 'canceled' then return s end
 redis.call('HSET', KEYS[1], 'status', ARGV[6], 'completed_at', ARGV[4], unpack(ARGV, 7))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[6], ARGV[3])
+-- Only a job with a deadline is in the deadline index (a command per job less for the rest).
+if h[4] and h[4] ~= '' then redis.call('ZREM', KEYS[6], ARGV[3]) end
 -- The deliveries list (KEYS[2]) gets its own TTL from every delivery written to it.
-redis.call('PUBLISH', ARGV[5], cjson.encode({ id = ARGV[3], status = ARGV[6], batch = batch_of() }))
+local fields = { status = ARGV[6], completed_at = ARGV[4], started_at = h[2] or '', attempts = h[3] or '0' }
+for i = 7, #ARGV, 2 do fields[ARGV[i]] = ARGV[i + 1] end
+redis.call('PUBLISH', ARGV[5], cjson.encode({ id = ARGV[3], status = ARGV[6], batch = batch_of(), fields = fields }))
 if batch_item_ended(ARGV[6]) == 1 then return 'ok_batch_completed' end
 return 'ok'`;
 
@@ -98,7 +106,7 @@ if s ~= 'queued' then return s end
 redis.call('HSET', KEYS[1], 'status', 'canceled', 'completed_at', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[6], ARGV[3])
-redis.call('PUBLISH', ARGV[5], cjson.encode({ id = ARGV[3], status = 'canceled', batch = batch_of() }))
+redis.call('PUBLISH', ARGV[5], cjson.encode({ id = ARGV[3], status = 'canceled', batch = batch_of(), fields = { status = 'canceled', completed_at = ARGV[4] } }))
 if batch_item_ended('canceled') == 1 then return 'ok_batch_completed' end
 return 'ok'`;
 

@@ -207,27 +207,51 @@ function parse<T>(s: string | undefined, fallback: T): T {
   }
 }
 
-function toView(h: Record<string, string>, deliveries: string[]): JobView {
-  const webhook = parse<{ url: string; events: string[] } | null>(h.webhook, null);
+/** The view's fields that change after a job is queued (by its start and its end), from record fields. */
+function progressOf(h: Record<string, string>) {
   return {
-    id: h.id!,
     status: h.status as JobStatus,
-    model: { name: h.model ?? '', version: h.model_version ?? '' },
-    created_at: h.created_at ?? '',
     started_at: h.started_at || null,
     completed_at: h.completed_at || null,
+    result: parse<JobView['result']>(h.result, null),
+    error: parse<JobView['error']>(h.error, null),
+    timings: parse<JobView['timings']>(h.timings, null),
+    attempts: Number(h.attempts ?? 0),
+  };
+}
+
+/**
+ * The view of an ended job from the view it had when queued and the fields its end published (FINISH, CANCEL
+ * in shared/job-scripts.ts): what reading the record back would give, without the read. Only for jobs
+ * without a webhook (their deliveries are in a list of their own). Fields the end does not carry keep the
+ * queued view's values (a cancel carries no started_at: a canceled job never started).
+ */
+export function endedView(queued: JobView, fields: Record<string, string>): JobView {
+  return { ...queued, ...progressOf({ started_at: queued.started_at ?? '', attempts: String(queued.attempts), ...fields }), queue_position: null };
+}
+
+function toView(h: Record<string, string>, deliveries: string[]): JobView {
+  const webhook = parse<{ url: string; events: string[] } | null>(h.webhook, null);
+  const p = progressOf(h);
+  return {
+    id: h.id!,
+    status: p.status,
+    model: { name: h.model ?? '', version: h.model_version ?? '' },
+    created_at: h.created_at ?? '',
+    started_at: p.started_at,
+    completed_at: p.completed_at,
     input: parse(h.input, {} as JobView['input']),
     top_k: Number(h.top_k),
     label_set: h.label_set || null,
-    result: parse(h.result, null),
-    error: parse(h.error, null),
-    timings: parse(h.timings, null),
+    result: p.result,
+    error: p.error,
+    timings: p.timings,
     queue_position: null,
     batch_id: h.batch_id || null,
     metadata: parse(h.metadata, {}),
     priority: h.priority ? Number(h.priority) : null,
     deadline_at: h.deadline_at ? new Date(Number(h.deadline_at)).toISOString() : null,
-    attempts: Number(h.attempts ?? 0),
+    attempts: p.attempts,
     webhook: webhook ? { ...webhook, deliveries: deliveries.map((d) => parse<WebhookDelivery>(d, {} as WebhookDelivery)) } : null,
     ...(h.custom_id ? { custom_id: h.custom_id } : {}),
   };

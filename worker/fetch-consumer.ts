@@ -13,6 +13,8 @@ import { inspectImage } from '../shared/image-header.js';
 import { inputAttacher } from '../shared/fetched-input.js';
 import type { FetchPayload } from '../shared/job-queues.js';
 import { QUEUES, toBullPriority, type InferencePayload } from '../shared/queues.js';
+// The one fair enqueue of batch items (it lives with the API's batch appends, its other caller).
+import { enqueueItems } from '../api/use-cases/batch-jobs.js';
 
 export interface FetchDeps {
   config: Readonly<Config>;
@@ -69,8 +71,10 @@ export function createFetchConsumer(deps: FetchDeps): Worker<FetchPayload> {
       ...(p.batchId ? { batchId: p.batchId } : {}), ...(p.webhook ? { webhook: true } : {}),
       ...(config.resultCacheSeconds > 0 ? (p.cache ? { sha256 } : { noCache: true }) : {}),
     };
-    const priority = toBullPriority(p.priority, p.batchId ? 'batch' : 'single');
-    await deps.inference.add('classify', payload, { jobId: p.jobId, priority });
+    // A batch item takes its turn in its batch's fair share as it enters the inference queue, i.e. now, when it
+    // is fetched (the same step as uploaded items: enqueueItems); a single job its priority's number.
+    if (p.batchId) await enqueueItems(deps.inference, [payload]);
+    else await deps.inference.add('classify', payload, { jobId: p.jobId, priority: toBullPriority(p.priority) });
     // A cancel that read the job before its blob was recorded could not delete it: the blob goes here then.
     if ((await deps.jobs.status(p.jobId)) === 'canceled') await deps.blobs.delete(blobKey);
   };

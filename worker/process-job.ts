@@ -61,6 +61,16 @@ export function createProcessor(deps: ProcessDeps) {
     }
     const startedAt = new Date();
     const started = performance.now();
+    // A job that stalled before may be what killed its worker: it runs alone, in a process of its own.
+    const suspect = job.stalledCounter > 0;
+    // What a lone job would otherwise wait for one round trip after another starts with its start being recorded:
+    // the result cache's lookup, or, when there is none to make, the image's read and decode (issue 12). A job
+    // that must not run wastes that lookup or decode, nothing else. With a lookup, the decode waits for its miss:
+    // a hit must cost no decode.
+    const lookup = deps.reuse?.lookup(job.data, loaded) ?? null;
+    const early = lookup ? null : prepare(deps, loaded, blobKey, !suspect, job.data.image);
+    lookup?.catch(() => undefined);
+    early?.catch(() => undefined);
     const mark = await deps.jobs.markProcessing(jobId, batchId, startedAt.toISOString(), job.attemptsStarted);
     if (!mark.ok) {
       // Canceled meanwhile, or a re-run of a job that already ended. If its worker died between storing the
@@ -76,18 +86,13 @@ export function createProcessor(deps: ProcessDeps) {
     deps.metrics.tenantQueueWait.observe({ tenant: job.data.tenant ?? 'public' }, queueMs / 1000);
 
     try {
-      // A job that stalled before may be what killed its worker: it runs alone, in a process of its own.
-      const suspect = job.stalledCounter > 0;
       if (suspect) log.warn({ stalled: job.stalledCounter }, 'job stalled before: running it in an isolated process');
       const run = async () => {
-        const bytes = await deps.blobs.read(blobKey).catch((err: NodeJS.ErrnoException) => {
-          if (err.code === 'ENOENT') throw new UnrecoverableError('blob_missing: the uploaded image is gone');
-          throw err;
-        });
-        return suspect ? runAlone(deps, loaded, bytes) : runBatched(deps, loaded, bytes, job.data.image);
+        const prepared = await (early ?? prepare(deps, loaded, blobKey, !suspect, job.data.image));
+        return suspect ? runAlone(deps, loaded, prepared.bytes) : runBatched(deps, loaded, prepared);
       };
       // The same image's answer, when the result cache has it or this process is computing it now.
-      const out = deps.reuse ? await deps.reuse.answer(job.data, loaded, run) : await answerWithoutCache(job.data, loaded, run);
+      const out = deps.reuse ? await deps.reuse.answer(job.data, loaded, run, lookup) : await answerWithoutCache(job.data, loaded, run);
       const { predictions, labelSet, cachedFrom } = out;
       const totalMs = since(started) + queueMs;
       const timings = {
@@ -131,19 +136,36 @@ export function createProcessor(deps: ProcessDeps) {
 
 type Outcome = RunOutput;
 
-async function runBatched(deps: ProcessDeps, loaded: LoadedModel, bytes: Buffer, header?: ImageDims): Promise<Outcome> {
-  const t0 = performance.now();
-  loaded.decoding.count++;
-  let raw: RawImage;
+/** An image read from the blob store and, unless it is to run alone, decoded for the batcher. */
+interface Prepared {
+  bytes: Buffer;
+  raw: RawImage | null;
+  preprocessMs: number;
+}
+
+/** Reads the image and, with `decode`, decodes it (`header`: what the API read of it, if it said). */
+async function prepare(deps: ProcessDeps, loaded: LoadedModel, blobKey: string, decode: boolean, header?: ImageDims): Promise<Prepared> {
+  // Counted from before the read: the batcher waits for images on their way, and this one is.
+  if (decode) loaded.decoding.count++;
   try {
-    raw = await inSpan('decode', () => decodeResized(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels, header }));
+    const bytes = await deps.blobs.read(blobKey).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new UnrecoverableError('blob_missing: the uploaded image is gone');
+      throw err;
+    });
+    if (!decode) return { bytes, raw: null, preprocessMs: 0 };
+    const t0 = performance.now();
+    const raw = await inSpan('decode', () => decodeResized(bytes, loaded.spec.preprocessing, { maxPixels: deps.maxPixels, header }));
+    const preprocessMs = since(t0);
+    deps.metrics.preprocess.observe({ model: loaded.spec.name }, preprocessMs / 1000);
+    return { bytes, raw, preprocessMs };
   } finally {
-    loaded.decoding.count--;
+    if (decode) loaded.decoding.count--;
   }
-  const preprocessMs = since(t0);
-  deps.metrics.preprocess.observe({ model: loaded.spec.name }, preprocessMs / 1000);
+}
+
+async function runBatched(deps: ProcessDeps, loaded: LoadedModel, { bytes, raw, preprocessMs }: Prepared): Promise<Outcome> {
   const crash = deps.crashOnSha256 !== undefined && sha256(bytes) === deps.crashOnSha256;
-  return { ...(await loaded.batcher.submit({ raw, crash })), preprocessMs };
+  return { ...(await loaded.batcher.submit({ raw: raw!, crash })), preprocessMs };
 }
 
 async function runAlone(deps: ProcessDeps, loaded: LoadedModel, bytes: Buffer): Promise<Outcome> {

@@ -1,5 +1,5 @@
 import { topK, labelSetAnswer } from './postprocess.js';
-import { CACHED_TOP_K, type ResultCache } from '../shared/result-cache.js';
+import { CACHED_TOP_K, type CachedAnswer, type ResultCache } from '../shared/result-cache.js';
 import type { LabelSetResult } from '../shared/label-sets.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { InferencePayload } from '../shared/queues.js';
@@ -34,11 +34,20 @@ export class ResultReuse {
     private readonly metrics: Metrics,
   ) {}
 
-  async answer(p: InferencePayload, model: Model, run: () => Promise<RunOutput>): Promise<Answered> {
-    if (!p.sha256 || p.noCache) return fromScores(model, p, await run());
+  /**
+   * Starts the cache lookup for `p` (null when `p` is not to be looked up), so the caller can have it under way
+   * beside other round trips and hand it to `answer`.
+   */
+  lookup(p: InferencePayload, model: Model): Promise<CachedAnswer | null> | null {
+    if (!p.sha256 || p.noCache) return null;
+    return this.cache.get(questionOf(p, model), p.topK).catch(() => null);
+  }
+
+  async answer(p: InferencePayload, model: Model, run: () => Promise<RunOutput>, looked = this.lookup(p, model)): Promise<Answered> {
+    if (!looked) return fromScores(model, p, await run());
     const { spec } = model;
-    const question = { sha256: p.sha256, model: { name: spec.name, version: spec.version }, labelSet: p.labelSet ?? null };
-    const cached = await this.cache.get(question, p.topK).catch(() => null);
+    const question = questionOf(p, model);
+    const cached = await looked;
     this.metrics.resultCache.inc({ model: spec.name, where: 'worker', result: cached ? 'hit' : 'miss' });
     if (cached) {
       return { predictions: cached.predictions, labelSet: cached.label_set, cachedFrom: cached.job_id, preprocessMs: 0, inferenceMs: 0, batchSize: 0 };
@@ -53,7 +62,10 @@ export class ResultReuse {
       const out = await promise;
       // The widest answer goes to the cache, so that every top_k is served by slicing it.
       const wide = fromScores(model, { ...p, topK: CACHED_TOP_K }, out);
-      await this.cache.put(question, { job_id: p.jobId, top_k: CACHED_TOP_K, predictions: wide.predictions, label_set: wide.labelSet }).catch(() => undefined);
+      // Not waited for (a round trip per job): sent on the worker's connection before the job's end, so Redis
+      // stores it first and the next job of this image finds it. (A Redis Cluster may put the two on different
+      // nodes; a job of the same image that misses then runs the model, nothing worse.)
+      void this.cache.put(question, { job_id: p.jobId, top_k: CACHED_TOP_K, predictions: wide.predictions, label_set: wide.labelSet }).catch(() => undefined);
       return fromScores(model, p, out);
     } finally {
       this.inflight.delete(key);
@@ -64,6 +76,10 @@ export class ResultReuse {
 /** Without a cache (RESULT_CACHE_SECONDS=0): every job runs. */
 export async function answerWithoutCache(p: InferencePayload, model: Model, run: () => Promise<RunOutput>): Promise<Answered> {
   return fromScores(model, p, await run());
+}
+
+function questionOf(p: InferencePayload, { spec }: Model) {
+  return { sha256: p.sha256!, model: { name: spec.name, version: spec.version }, labelSet: p.labelSet ?? null };
 }
 
 function fromScores(model: Model, p: Pick<InferencePayload, 'topK' | 'labelSet'>, out: RunOutput): Answered {

@@ -5,12 +5,13 @@ import { submitUrlJob } from '../use-cases/submit-url-job.js';
 import { discardUploads, uploadedFiles, type UploadedImage } from '../middleware/upload.js';
 import { submitJob } from '../use-cases/submit-job.js';
 import { cancelJob } from '../use-cases/cancel-job.js';
-import { preferWait } from '../job-waiter.js';
+import { preferWait, type JobEnd } from '../job-waiter.js';
 import { queuePosition } from '../queue-position.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import { isValidId } from '../../shared/ids.js';
 import type { ApiContext } from '../context.js';
 import { isTerminal, type JobView } from '../../shared/job-types.js';
+import { endedView } from '../../shared/job-store.js';
 
 /** `Retry-After` on a 202: when a polling client should ask again (or it follows /v1/jobs/{id}/events). */
 const POLL_HINT_SECONDS = '1';
@@ -58,11 +59,23 @@ export async function loadJob(ctx: ApiContext, id: string): Promise<JobView> {
 }
 
 /** Holds the response until the job ends or `seconds` pass (client disconnects end the wait early). */
-export async function waitForEnd(ctx: ApiContext, req: Request, res: Response, id: string, seconds: number): Promise<boolean> {
+export async function waitForEnd(ctx: ApiContext, req: Request, res: Response, id: string, seconds: number): Promise<JobEnd | null> {
   const abort = new AbortController();
   res.on('close', () => abort.abort());
-  const status = await ctx.waiter.wait(id, seconds * 1000, () => ctx.jobs.status(id), abort.signal);
-  return status !== null;
+  return ctx.waiter.wait(id, seconds * 1000, () => ctx.jobs.status(id), abort.signal);
+}
+
+/**
+ * Waits for a job just submitted (`job` is its view then) and returns its ended view, or null when the wait ran
+ * out. The end's own fields complete the view without a read; a job with a webhook (its deliveries are a list
+ * of their own) or an end that came without fields (heard before the wait began, or from the fallback poll) is
+ * read back.
+ */
+async function waitForView(ctx: ApiContext, req: Request, res: Response, job: JobView, seconds: number): Promise<JobView | null> {
+  if (isTerminal(job.status)) return job;
+  const end = await waitForEnd(ctx, req, res, job.id, seconds);
+  if (!end) return null;
+  return end.fields && !job.webhook ? endedView(job, end.fields) : loadJob(ctx, job.id);
 }
 
 /** Refuses a submission before its body is read when the queue is over its high-water mark. */
@@ -82,8 +95,9 @@ export function jobsRouter(ctx: ApiContext): Router {
     const wait = preferWait(req.get('prefer'), ctx.config.http.maxWaitSeconds);
     if (wait !== null) {
       res.setHeader('Preference-Applied', `wait=${wait}`);
-      if (await waitForEnd(ctx, req, res, job.id, wait)) {
-        res.status(200).json(await loadJob(ctx, job.id));
+      const ended = await waitForView(ctx, req, res, job, wait);
+      if (ended) {
+        res.status(200).json(ended);
         return;
       }
       res.setHeader('Retry-After', POLL_HINT_SECONDS);

@@ -91,5 +91,7 @@ describe('event loop under load (real processes)', () => {
     expect(worstMax).toBeLessThan(RENEWAL_MS / 2);
     expect(await f.probe.stalledEvents()).toEqual([]);
     expect(records.filter((r) => Number(r!.attempts) !== 1)).toEqual([]);
-  });
+    // The run lasts as long as this machine needs for the backlog (seconds on a fast one, a minute on a slow
+    // or busy one): the suite's 60 s default would make its length a failure.
+  }, 240_000);
 });

@@ -16,6 +16,8 @@ TOOLS=(
   "swift-container-server swift-container"
   "swift-object-server swift-object"
   "memcached memcached"
+  # Network namespaces, veths and a bridge for the multi-host suite (tests/multihost, R27).
+  "ip iproute2"
   # Headless browser of the CORS / EventSource test (driven by playwright-core, which never downloads one).
   "chromium chromium"
 )

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from '../../api/standalone/embedded-redis.js';
+import { inNetns } from './netns.js';
 import { OutputLog, killGroup, signalGroup, trackDir, trackGroup, untrackDir, until } from '../faults/helpers/cleanup.js';
 
 const run = promisify(execFile);
@@ -16,10 +17,17 @@ const ACCESS_KEY = 'test:tester';
 const SECRET_KEY = 'testing';
 const REGION = 'us-east-1';
 
+export interface SwiftOptions {
+  /** The address every server listens on and the ring names (default 127.0.0.1); with `netns`, one of its own. */
+  bindIp?: string;
+  /** Runs the cluster inside this network namespace (`ip netns exec`), as a host of its own (R27). */
+  netns?: string;
+}
+
 /**
  * A real OpenStack Swift (Debian's packages) with the s3api middleware, for the S3 tests: proxy, account,
- * container and object servers on free loopback ports, a one-device, one-replica ring and the data in a temp
- * folder, tempauth with one test user. `stop()`/`start()` take the whole cluster down and back (R28) on the same
+ * container and object servers on free loopback ports (or on a network namespace's address), a one-device,
+ * one-replica ring and the data in a temp folder, tempauth with one test user. `stop()`/`start()` take the whole cluster down and back (R28) on the same
  * ports and data; `close()` kills every process and removes the folder (the cleanup module does it at exit too).
  */
 export class SwiftServer {
@@ -31,14 +39,15 @@ export class SwiftServer {
   private constructor(
     readonly dir: string,
     private readonly ports: Record<Server, number>,
+    private readonly opts: SwiftOptions = {},
   ) {}
 
-  static async start(): Promise<SwiftServer> {
+  static async start(opts: SwiftOptions = {}): Promise<SwiftServer> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'inferq-swift-'));
     trackDir(dir);
     const ports = { account: 0, container: 0, object: 0, proxy: 0, memcached: 0 };
     for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
-    const swift = new SwiftServer(dir, ports);
+    const swift = new SwiftServer(dir, ports, opts);
     try {
       await swift.writeConfig();
       await swift.start();
@@ -50,8 +59,12 @@ export class SwiftServer {
     return swift;
   }
 
+  private get ip(): string {
+    return this.opts.bindIp ?? '127.0.0.1';
+  }
+
   get endpoint(): string {
-    return `http://127.0.0.1:${this.ports.proxy}`;
+    return `http://${this.ip}:${this.ports.proxy}`;
   }
 
   /**
@@ -110,14 +123,15 @@ export class SwiftServer {
       const child = this.children.get(name)!;
       await until(`swift-${name}-server to answer`, async () => {
         if (child.exitCode !== null) throw new Error(`swift-${name}-server exited ${child.exitCode}`);
-        const res = await fetch(`http://127.0.0.1:${this.ports[name]}/healthcheck`).catch(() => null);
+        const res = await fetch(`http://${this.ip}:${this.ports[name]}/healthcheck`).catch(() => null);
         return res?.status === 200;
       }, timeoutMs, 100);
     }
   }
 
   private spawn(name: Server, command: string, args: string[]): void {
-    const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, argv] = inNetns(this.opts.netns, command, args);
+    const child = spawn(cmd, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     trackGroup(child);
     this.log.attach(child, name);
     child.once('exit', (code, signal) => this.log.append(`exited (${code ?? signal})\n`, name));
@@ -157,7 +171,7 @@ export class SwiftServer {
     const { dir, ports } = this;
     await fs.mkdir(path.join(dir, 'node', 'd1'), { recursive: true });
     const common = (port: number) =>
-      `[DEFAULT]\nbind_ip = 127.0.0.1\nbind_port = ${port}\nworkers = 0\nswift_dir = ${dir}\ndevices = ${dir}/node\n` +
+      `[DEFAULT]\nbind_ip = ${this.ip}\nbind_port = ${port}\nworkers = 0\nswift_dir = ${dir}\ndevices = ${dir}/node\n` +
       `mount_check = false\ndisable_fallocate = true\nuser = ${os.userInfo().username}\nlog_level = INFO\n`;
     const rings = (['account', 'container', 'object'] as const).map(async (name) => {
       await fs.writeFile(
@@ -168,7 +182,7 @@ export class SwiftServer {
       // One partition power-of-6 ring, one replica, one device: all that a single test store needs.
       const builder = path.join(dir, `${name}.builder`);
       await run('swift-ring-builder', [builder, 'create', '6', '1', '1']);
-      await run('swift-ring-builder', [builder, 'add', `r1z1-127.0.0.1:${ports[name]}/d1`, '100']);
+      await run('swift-ring-builder', [builder, 'add', `r1z1-${this.ip}:${ports[name]}/d1`, '100']);
       // Exit 1 means "finished with warnings" (a one-device ring is never "balanced" across zones).
       await run('swift-ring-builder', [builder, 'rebalance']).catch((err: { code?: number }) => {
         if (err.code !== 1) throw err;

@@ -54,6 +54,23 @@ describe('submit and poll', () => {
     expect(job.completed_at).not.toBeNull();
   });
 
+  it('answers a wait with the very job a read gives (the view is built from the published end, not read back)', async () => {
+    const png = await solidImage([240, 10, 10], { width: 640, height: 480, format: 'png' });
+    const cut = Buffer.concat([png.subarray(0, png.length >> 1), png.subarray(png.length - 12)]);
+    const fields = { top_k: '2', metadata: '{"user":"w","n":2}', priority: '3' };
+    // A colour no other test sends: the answer must come from the model, not from the result cache at submit.
+    for (const image of [await solidImage([13, 231, 17]), cut]) {
+      const res = await postImage(stack.url, image, fields, { headers: { Prefer: 'wait=10' } });
+      expect(res.status).toBe(200);
+      const waited = (await res.json()) as Record<string, any>;
+      expect(['succeeded', 'failed']).toContain(waited.status);
+      expect(waited.started_at).not.toBeNull();
+      expect(waited.result?.cached).toBeUndefined();
+      const read = await (await fetch(`${stack.url}/v1/jobs/${waited.id}`)).json();
+      expect(waited).toEqual(read);
+    }
+  });
+
   it('answers POST /predict synchronously, with the classic field name "file"', async () => {
     const res = await postImage(stack.url, await solidImage([10, 240, 10], { format: 'png' }), { top_k: '2' }, { field: 'file', path: '/predict' });
     expect(res.status).toBe(200);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../../api/standalone/embedded-redis.js';
 import { writeTinyModelFixture } from '../../helpers/tiny-model.js';
+import { inNetns } from '../../helpers/netns.js';
 import { OutputLog, exitOf, killGroup, signalGroup, sleep, trackDir, trackGroup, untrackDir, waitExit } from './cleanup.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -32,6 +33,12 @@ export const FAST_PROFILE: Readonly<Record<string, string>> = {
 /** Upper bound for a dead worker's jobs to be back in wait: the lock runs out, then two stalled checks. */
 export const STALL_RECOVERY_MS = 4000 + 2 * 1000;
 
+/** Where a process runs when it is a host of its own (R27): a network namespace and its address there. */
+export interface Placement {
+  netns: string;
+  address: string;
+}
+
 /** A spawned API or worker process (its own process group) with its output captured. */
 export class ServiceProcess {
   readonly startedAt = Date.now();
@@ -43,6 +50,8 @@ export class ServiceProcess {
     readonly child: ChildProcess,
     /** HTTP port: the API's PORT or the worker's WORKER_METRICS_PORT. */
     readonly port: number,
+    /** The address it listens on (its namespace's, for a host of its own). */
+    readonly host = '127.0.0.1',
   ) {}
 
   get pid(): number {
@@ -50,7 +59,7 @@ export class ServiceProcess {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 
   get output(): string {
@@ -149,8 +158,9 @@ export class FaultStack {
     };
   }
 
-  private spawn(name: string, entry: string, env: Record<string, string>, port: number): ServiceProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  private spawn(name: string, entry: string, env: Record<string, string>, port: number, place?: Placement): ServiceProcess {
+    const [command, args] = inNetns(place?.netns, process.execPath, ['--import', 'tsx', entry]);
+    const child = spawn(command, args, {
       cwd: ROOT,
       env,
       detached: true,
@@ -159,7 +169,7 @@ export class FaultStack {
     trackGroup(child);
     this.log.attach(child, name);
     child.once('exit', (code, signal) => this.log.append(`process exited code=${code} signal=${signal}\n`, name));
-    const p = new ServiceProcess(name, child, port);
+    const p = new ServiceProcess(name, child, port, place?.address);
     p.log.attach(child, '');
     this.procs.push(p);
     return p;
@@ -176,19 +186,24 @@ export class FaultStack {
     }
   }
 
-  /** Starts `api/main.ts` on a free port and waits until it answers `/health` (it connects to Redis first). */
-  async startApi(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ServiceProcess> {
+  /**
+   * Starts `api/main.ts` on a free port and waits until it answers `/health` (it connects to Redis first).
+   * With `place`, it runs inside that namespace and listens on its address.
+   */
+  async startApi(env: Record<string, string> = {}, timeoutMs = 30_000, place?: Placement): Promise<ServiceProcess> {
     const port = await freePort();
-    const p = this.spawn('api', 'api/main.ts', this.envFor({ PORT: String(port), ...env }), port);
+    const host: Record<string, string> = place ? { HOST: place.address } : {};
+    const p = this.spawn('api', 'api/main.ts', this.envFor({ PORT: String(port), ...host, ...env }), port, place);
     await this.ready(p, '/health', timeoutMs);
     return p;
   }
 
   /** Starts `worker/main.ts` and waits until its `/health` answers 200 (503 while it loads its models). */
-  async startWorker(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ServiceProcess> {
+  async startWorker(env: Record<string, string> = {}, timeoutMs = 30_000, place?: Placement): Promise<ServiceProcess> {
     const port = await freePort();
     const name = `worker${++this.workerCount}`;
-    const p = this.spawn(name, 'worker/main.ts', this.envFor({ WORKER_METRICS_PORT: String(port), ...env }), port);
+    const host: Record<string, string> = place ? { HOST: place.address } : {};
+    const p = this.spawn(name, 'worker/main.ts', this.envFor({ WORKER_METRICS_PORT: String(port), ...host, ...env }), port, place);
     await this.ready(p, '/health', timeoutMs);
     return p;
   }

@@ -4,12 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort, redisAnswers } from '../../../api/standalone/embedded-redis.js';
+import { inNetns } from '../../helpers/netns.js';
 import { OutputLog, exitOf, killGroup, signalGroup, trackDir, trackGroup, untrackDir, waitExit } from './cleanup.js';
 
 export interface RedisServerOptions {
   /** `always` (default) keeps every acknowledged write across a kill -9; `everysec` may lose up to ~1 s. */
   appendfsync?: 'always' | 'everysec' | 'no';
   extraArgs?: string[];
+  /** The address to listen on (default 127.0.0.1); with `netns`, one of that namespace's addresses. */
+  bind?: string;
+  /** Runs the server inside this network namespace (`ip netns exec`), as a host of its own (R27). */
+  netns?: string;
 }
 
 /**
@@ -41,8 +46,12 @@ export class RedisServer {
     return server;
   }
 
+  get host(): string {
+    return this.opts.bind ?? '127.0.0.1';
+  }
+
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.host}:${this.port}`;
   }
 
   get running(): boolean {
@@ -57,12 +66,15 @@ export class RedisServer {
   async restart(timeoutMs = 10_000): Promise<void> {
     if (this.running) throw new Error('redis-server is already running');
     const args = [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
+      '--port', String(this.port), '--bind', this.host, '--dir', this.dir,
       '--appendonly', 'yes', '--appendfsync', this.opts.appendfsync ?? 'always', '--save', '',
       '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--loglevel', 'warning',
+      // Clients of another host are refused in protected mode; the namespaces' /24 reaches nothing else.
+      ...(this.opts.netns ? ['--protected-mode', 'no'] : []),
       ...(this.opts.extraArgs ?? []),
     ];
-    const child = spawn('redis-server', args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, argv] = inNetns(this.opts.netns, 'redis-server', args);
+    const child = spawn(command, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     trackGroup(child);
     this.log.attach(child, 'redis');
     this.child = child;
@@ -108,7 +120,7 @@ export class RedisServer {
 
   /** Runs a `redis-cli` command against this server (the way an operator would look at it). */
   async cli(...args: string[]): Promise<string> {
-    const child = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(this.port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('redis-cli', ['-h', this.host, '-p', String(this.port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
