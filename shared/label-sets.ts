@@ -28,15 +28,15 @@ export const OTHER = 'other';
 const MEMBER = /^(\d+)(?:-(\d+))?$/;
 
 const member = z.union([z.number().int().min(0), z.string().regex(MEMBER, 'must be a class id or a range "a-b"')]);
-const groupName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lower-case letters, digits, _ -');
+/** Set and group names: lower-case letters, digits, _ and -. */
+export const labelSetNamePattern = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const groupName = z.string().regex(labelSetNamePattern, 'must be lower-case letters, digits, _ -');
 
 /** The manifest's `label_sets` field: set name → group name → members. */
 export const labelSetsSchema = z.record(
   groupName,
   z.record(groupName, z.array(member).min(1, 'a group needs at least one class')),
 );
-
-export const labelSetNamePattern = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 function idsOf(m: number | string): [number, number] {
   if (typeof m === 'number') return [m, m];

@@ -26,6 +26,10 @@ export interface CommandSpec {
 
 export type OptionValues = Record<string, string | boolean | undefined>;
 
+/** Options several commands take, declared once so their help reads the same everywhere. */
+export const MODEL_OPTION: OptSpec = { type: 'string', short: 'm', arg: 'M', help: 'model name (server default when omitted)' };
+export const TOP_K_OPTION: OptSpec = { type: 'string', short: 'k', arg: 'N', help: 'predictions per image, 1..20 (server default 5)' };
+
 export const GLOBAL_OPTIONS: Record<string, OptSpec> = {
   url: { type: 'string', arg: 'URL', help: `API base URL (env INFERQ_URL; default ${DEFAULT_URL})` },
   'api-key': { type: 'string', arg: 'KEY', help: 'API key, sent as "Authorization: Bearer KEY" (env INFERQ_API_KEY)' },

@@ -6,7 +6,7 @@ import type { Command, Ctx } from '../context.js';
 import { CliError, EXIT, UsageError, describeError, isAbort } from '../errors.js';
 import { readImage } from '../files.js';
 import { formatMs, formatPredictions } from '../format.js';
-import { intOption, parseMetadataOption, str, type OptionValues } from '../options.js';
+import { MODEL_OPTION, TOP_K_OPTION, intOption, parseMetadataOption, str, type OptionValues } from '../options.js';
 import { runPool } from '../pool.js';
 
 async function run(ctx: Ctx, values: OptionValues, files: string[]): Promise<number> {
@@ -82,8 +82,8 @@ export const submit: Command = {
     usage: 'inferq submit FILE... [--wait] [--top-k N] [--model M] [--webhook URL] [--metadata JSON]',
     options: {
       wait: { type: 'boolean', short: 'w', help: 'wait for each job to end and print its top predictions' },
-      'top-k': { type: 'string', short: 'k', arg: 'N', help: 'predictions per image, 1..20 (server default 5)' },
-      model: { type: 'string', short: 'm', arg: 'M', help: 'model name (server default when omitted)' },
+      'top-k': TOP_K_OPTION,
+      model: MODEL_OPTION,
       webhook: { type: 'string', arg: 'URL', help: 'webhook URL notified when each job ends' },
       'webhook-events': { type: 'string', arg: 'LIST', help: 'comma-separated webhook events (default job.completed)' },
       metadata: { type: 'string', arg: 'JSON', help: 'a JSON object echoed back on each job (at most 2 KiB)' },

@@ -1,7 +1,7 @@
 /** `inferq batch PATH...`: folders of images as one resumable batch: plan → upload → follow → download. */
 import { performance } from 'node:perf_hooks';
 import type { Command, Ctx } from '../../context.js';
-import { MAX_FILES_PER_REQUEST, type OptionValues } from '../../options.js';
+import { MAX_FILES_PER_REQUEST, MODEL_OPTION, TOP_K_OPTION, type OptionValues } from '../../options.js';
 import { downloadResults } from './download.js';
 import { followBatch } from './follow.js';
 import { batchOptions, planBatch } from './plan.js';
@@ -55,8 +55,8 @@ export const batch: Command = {
       format: { type: 'string', short: 'f', arg: 'FMT', help: 'jsonl or csv (default: csv when FILE ends in .csv, else jsonl)' },
       concurrency: { type: 'string', short: 'c', arg: 'N', help: 'upload requests in flight (default 4)' },
       chunk: { type: 'string', arg: 'N', help: `images per upload request, 1..${MAX_FILES_PER_REQUEST} (default 50)` },
-      model: { type: 'string', short: 'm', arg: 'M', help: 'model name (server default when omitted)' },
-      'top-k': { type: 'string', short: 'k', arg: 'N', help: 'predictions per image, 1..20 (server default 5)' },
+      model: MODEL_OPTION,
+      'top-k': TOP_K_OPTION,
       webhook: { type: 'string', arg: 'URL', help: 'webhook URL of the batch' },
       metadata: { type: 'string', arg: 'JSON', help: 'a JSON object echoed back on the batch' },
       resume: { type: 'boolean', help: 'continue the batch of the state file (an error when it does not match)' },

@@ -3,13 +3,13 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InferqError, isTerminalStatus } from '../../../inferq-client.js';
-import { groupOfClass, scoreLabelSet, type LabelSetInfo } from '../../../eval-label-set.js';
+import { groupOfClass, scoreLabelSet, type LabelSetInfo } from './label-set.js';
 import type { Command, Ctx } from '../../context.js';
 import { parseLabels, type LabelledImage } from '../../csv.js';
 import { CliError, EXIT, Interrupted, UsageError, isAbort } from '../../errors.js';
 import { readImage } from '../../files.js';
 import { pct } from '../../format.js';
-import { intOption, str, type OptionValues } from '../../options.js';
+import { MODEL_OPTION, intOption, str, type OptionValues } from '../../options.js';
 import { runPool } from '../../pool.js';
 import { Progress } from '../../progress.js';
 import { buildEvalReport, formatEvalReport, round, type EvalItemResult } from './report.js';
@@ -156,7 +156,7 @@ export const evalCommand: Command = {
       labels: { type: 'string', short: 'l', arg: 'CSV', help: 'labels file (file,class_index,wnid,label)' },
       out: { type: 'string', short: 'o', arg: 'FILE', help: 'write the JSON report here' },
       concurrency: { type: 'string', short: 'c', arg: 'N', help: 'requests in flight (default 8)' },
-      model: { type: 'string', short: 'm', arg: 'M', help: 'model name (server default when omitted)' },
+      model: MODEL_OPTION,
       limit: { type: 'string', arg: 'N', help: 'only the first N labelled images' },
       'label-set': { type: 'string', arg: 'NAME', help: "also score in a label set of the model's (e.g. cats-vs-dogs)" },
     },

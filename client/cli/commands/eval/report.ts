@@ -1,7 +1,6 @@
 /** The report of `inferq eval`: accuracy, latency percentiles, worst classes, misclassified images. */
 import type { JobStatus } from '../../../types.js';
-import type { LabelSetScore } from '../../../eval-label-set.js';
-import { formatLabelSetScore } from '../../../eval-label-set.js';
+import { formatLabelSetScore, type LabelSetScore } from './label-set.js';
 import { formatMs, pct, table } from '../../format.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Model } from './types.js';
+import type { Model } from '../../../types.js';
 
 export type LabelSetInfo = Model['label_sets'][number];
 
