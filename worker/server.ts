@@ -160,5 +160,11 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   void fetcher.run();
   status = 'ok';
   log.info({ models: models.names, concurrency: config.worker.concurrency, batch: config.batch, metrics_port: http.port }, 'worker started');
-  return { id, metricsPort: http.port, close: () => closers.closeAll(config.worker.shutdownTimeoutMs, log) };
+  const close = () => {
+    // From the first moment of shutdown, not when the BullMQ closer's turn comes: the closers before it (metrics,
+    // heartbeat, webhooks) take time, and a job fetched meanwhile must go back untouched, not run (R3).
+    closing = true;
+    return closers.closeAll(config.worker.shutdownTimeoutMs, log);
+  };
+  return { id, metricsPort: http.port, close };
 }
