@@ -22,6 +22,7 @@ import { eventsRouter } from './routes/events.js';
 import { adminRouter } from './routes/admin.js';
 import type { ApiContext } from './context.js';
 import { routerDeps } from './router-deps.js';
+import { connectionState } from './adapters/store-errors.js';
 
 /** Builds the HTTP app without listening, so tests run it in-process on port 0. */
 export function createApp(ctx: ApiContext): Express {
@@ -54,6 +55,6 @@ export function createApp(ctx: ApiContext): Express {
   app.use(eventsRouter(deps.events));
   app.use(methodNotAllowed(app));
   app.use(notFoundRoute);
-  app.use(errorHandler(ctx.logger, { ready: () => ctx.redis.status === 'ready' }));
+  app.use(errorHandler(ctx.logger, connectionState(ctx.redis)));
   return app;
 }

@@ -5,12 +5,12 @@ import { storeUnavailable, type StoreState } from '../adapters/store-errors.js';
 import { diskFull } from './upload-errors.js';
 
 /** Without a queue store (an app under test that has none): nothing is the store's fault. */
-const NO_STORE: StoreState = { ready: () => true };
+const NO_STORE: StoreState = { up: async () => true };
 
 /** The one place where errors become HTTP: `{error: {code, message}, request_id}`, never a stack trace. */
 export function errorHandler(logger: Logger, store: StoreState = NO_STORE): ErrorRequestHandler {
-  return (err, req, res, _next) => {
-    const e = toAppError(err, store);
+  return async (err, req, res, _next) => {
+    const e = await toAppError(err, store);
     const log = logger.child({ request_id: req.id, method: req.method, route: req.route?.path ?? 'unmatched' });
     if (e.status >= 500 && e.code === 'internal_error') log.error({ err }, 'unexpected error');
     // The message can quote client input (an id, a field name): it goes under a key of ours, not as the message.
@@ -31,7 +31,7 @@ export const notFoundRoute: RequestHandler = (req, _res, next) =>
  * (adapters/store-errors.ts); a full disk by its system code. Errors multer raises arrive as AppErrors
  * already (middleware/upload-errors.ts).
  */
-export function toAppError(err: unknown, store: StoreState = NO_STORE): AppError {
+export async function toAppError(err: unknown, store: StoreState = NO_STORE): Promise<AppError> {
   if (err instanceof AppError) return err;
   const e = err as { type?: string; status?: number; message?: string };
   if (e?.type === 'entity.parse.failed') return new AppError('invalid_json', 'the body is not valid JSON');
@@ -39,7 +39,7 @@ export function toAppError(err: unknown, store: StoreState = NO_STORE): AppError
   // A full disk under the blob store: an upload's temp file, or a single image written by its use case.
   const full = diskFull(err);
   if (full) return full;
-  const down = storeUnavailable(err, store);
+  const down = await storeUnavailable(err, store);
   if (down) return down;
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     return new AppError('bad_request', e.message ?? 'bad request', { status: e.status });

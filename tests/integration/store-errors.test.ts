@@ -4,11 +4,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startEmbeddedRedis, freePort, type EmbeddedRedis } from '../../api/standalone/embedded-redis.js';
-import { storeUnavailable } from '../../api/adapters/store-errors.js';
+import { connectionState, storeUnavailable } from '../../api/adapters/store-errors.js';
 import { toAppError } from '../../api/middleware/error-handler.js';
 
 // Real ioredis errors, from a real Redis of the test's own and from a port nothing listens on.
-const READY = { ready: () => true };
+const READY = { up: async () => true };
 let redis: EmbeddedRedis;
 let client: Redis;
 
@@ -33,11 +33,11 @@ describe('queue store errors, by class and connection state', () => {
     try {
       const err = await rejection(down.get('k'));
       expect(down.status).not.toBe('ready');
-      const state = { ready: () => down.status === 'ready' };
-      expect(storeUnavailable(err, state)).toMatchObject({ code: 'unavailable', status: 503, retryAfter: 1, message: 'the queue store is unreachable' });
-      expect(toAppError(err, state).status).toBe(503);
+      const state = connectionState(down);
+      expect(await storeUnavailable(err, state)).toMatchObject({ code: 'unavailable', status: 503, retryAfter: 1, message: 'the queue store is unreachable' });
+      expect((await toAppError(err, state)).status).toBe(503);
       // The same error with the connection ready is not the store's: it stays a 500.
-      expect(storeUnavailable(err, READY)).toBeNull();
+      expect(await storeUnavailable(err, READY)).toBeNull();
     } finally {
       down.disconnect();
     }
@@ -49,7 +49,7 @@ describe('queue store errors, by class and connection state', () => {
     try {
       const err = await rejection(down.get('k'));
       expect((err as Error).name).toBe('MaxRetriesPerRequestError');
-      expect(storeUnavailable(err, READY)).toMatchObject({ status: 503, retryAfter: 1 });
+      expect(await storeUnavailable(err, READY)).toMatchObject({ status: 503, retryAfter: 1 });
     } finally {
       down.disconnect();
     }
@@ -62,15 +62,32 @@ describe('queue store errors, by class and connection state', () => {
     await client.config('SET', 'maxmemory', String(Math.max(1, used - 64 * 1024)));
     try {
       const oom = await rejection(client.set('more', 'y'.repeat(1024)));
-      expect(storeUnavailable(oom, READY)).toMatchObject({ status: 503, retryAfter: 30, message: 'the queue store is out of memory' });
+      expect(await storeUnavailable(oom, READY)).toMatchObject({ status: 503, retryAfter: 30, message: 'the queue store is out of memory' });
       const aborted = await rejection(client.multi().set('a', '1').set('b', '2').exec());
       expect((aborted as Error).message.split(' ')[0]).toBe('EXECABORT');
-      expect(toAppError(aborted, READY)).toMatchObject({ code: 'unavailable', status: 503, retryAfter: 30 });
+      expect(await toAppError(aborted, READY)).toMatchObject({ code: 'unavailable', status: 503, retryAfter: 30 });
     } finally {
       await client.config('SET', 'maxmemory', '0');
     }
     const wrongType = await rejection(client.lpush('taken', 'z'));
-    expect(storeUnavailable(wrongType, READY)).toBeNull();
-    expect(toAppError(wrongType, READY)).toMatchObject({ code: 'internal_error', status: 500 });
+    expect(await storeUnavailable(wrongType, READY)).toBeNull();
+    expect(await toAppError(wrongType, READY)).toMatchObject({ code: 'internal_error', status: 500 });
+  });
+
+  it('a paused Redis: the command times out on a connection still ready, and the store does not answer a PING', async () => {
+    // The producer's command timeout (shared/redis.ts has 3 s), shortened.
+    const producer = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 300 });
+    try {
+      await new Promise((resolve) => producer.once('ready', resolve));
+      await client.call('CLIENT', 'PAUSE', '1500', 'ALL');
+      const err = await rejection(producer.get('k'));
+      expect(producer.status).toBe('ready');
+      expect(await storeUnavailable(err, connectionState(producer))).toMatchObject({ status: 503, message: 'the queue store is unreachable' });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // Answering again: the same error would be a bug of ours, a 500.
+      expect(await storeUnavailable(err, connectionState(producer))).toBeNull();
+    } finally {
+      producer.disconnect();
+    }
   });
 });
