@@ -21,9 +21,12 @@ import { batchesRouter } from './routes/batches.js';
 import { eventsRouter } from './routes/events.js';
 import { adminRouter } from './routes/admin.js';
 import type { ApiContext } from './context.js';
+import { routerDeps } from './router-deps.js';
+import { connectionState } from './adapters/store-errors.js';
 
 /** Builds the HTTP app without listening, so tests run it in-process on port 0. */
 export function createApp(ctx: ApiContext): Express {
+  const deps = routerDeps(ctx);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -36,22 +39,22 @@ export function createApp(ctx: ApiContext): Express {
   app.use(httpMetrics(ctx.metrics));
   app.use(express.json({ limit: '64kb' }));
   // Open: probes, the API reference, and (unless METRICS_TOKEN is set) metrics.
-  app.use(healthRouter(ctx));
+  app.use(healthRouter(deps.health));
   app.use(docsRouter());
   if (ctx.config.auth.metricsToken) app.use('/metrics', requireToken(ctx.config.auth.metricsToken, 'METRICS_TOKEN'));
-  app.use(metricsRouter(ctx));
-  app.use(webhooksRouter(ctx));
+  app.use(metricsRouter(ctx.metrics));
+  app.use(webhooksRouter(deps.webhooks));
   // Before the API-key check: operators log in with ADMIN_TOKEN (bearer or a cookie), not an API key.
-  app.use(adminRouter(ctx));
+  app.use(adminRouter(deps.admin));
   // Everything else: API key (when configured), Redis up, rate limit.
   app.use(requireApiKey(ctx.apiKeys), redisReady(ctx.redis), rateLimit(ctx.redis, { ...ctx.config.rateLimit, prefix: ctx.config.redis.prefix }));
-  app.use(modelsRouter(ctx));
-  app.use(jobsRouter(ctx));
-  app.use(predictRouter(ctx));
-  app.use(batchesRouter(ctx));
-  app.use(eventsRouter(ctx));
+  app.use(modelsRouter(deps.models));
+  app.use(jobsRouter(deps.jobs));
+  app.use(predictRouter(deps.predict));
+  app.use(batchesRouter(deps.batches));
+  app.use(eventsRouter(deps.events));
   app.use(methodNotAllowed(app));
   app.use(notFoundRoute);
-  app.use(errorHandler(ctx.logger));
+  app.use(errorHandler(ctx.logger, connectionState(ctx.redis)));
   return app;
 }

@@ -17,7 +17,7 @@ export function parseCancelAfter(value: string): number {
   let ms = 0;
   if (DURATION.test(v)) for (const m of v.matchAll(PART)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
   if (ms <= 0 || ms > MAX_DEADLINE_SECONDS * 1000) {
-    throw new AppError('invalid_field', 400, `Cancel-After: must be a duration such as 500ms, 30s or 5m, above 0 and at most ${MAX_DEADLINE_SECONDS}s`);
+    throw new AppError('invalid_field', `Cancel-After: must be a duration such as 500ms, 30s or 5m, above 0 and at most ${MAX_DEADLINE_SECONDS}s`);
   }
   return ms;
 }

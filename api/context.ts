@@ -8,7 +8,7 @@ import type { BlobStore } from '../shared/storage.js';
 import type { ModelCatalog } from '../shared/model-catalog.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Heartbeats } from '../shared/heartbeats.js';
-import type { JobWaiter } from './job-waiter.js';
+import type { JobWaiter } from './adapters/job-waiter.js';
 import type { EventHub } from './sse/event-hub.js';
 import type { ApiKeyRegistry } from './auth/api-keys.js';
 import type { SubmitDeps } from './use-cases/submit-job.js';
@@ -17,7 +17,10 @@ import type { BatchDeps } from './use-cases/batches.js';
 import type { UrlSubmitDeps } from './use-cases/submit-url-job.js';
 import type { UrlBatchDeps } from './use-cases/url-batch.js';
 
-/** Everything the routes need, built once by the composition root (api/main.ts or a test). */
+/**
+ * The parts the composition root (api/server.ts) built, kept together for it and for tests that reach into a
+ * running API. No router sees it: api/router-deps.ts gives each router only what it uses.
+ */
 export interface ApiContext {
   config: Readonly<Config>;
   logger: Logger;

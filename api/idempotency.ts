@@ -38,10 +38,10 @@ export class IdempotencyStore {
     if (!raw) return this.claim(scope, key, fingerprint); // expired between the two calls
     const entry = JSON.parse(raw) as Entry;
     if (entry.fingerprint !== fingerprint) {
-      throw new AppError('idempotency_mismatch', 422, 'this Idempotency-Key was used with a different request');
+      throw new AppError('idempotency_mismatch', 'this Idempotency-Key was used with a different request');
     }
     if (entry.state === 'pending' || !entry.jobId) {
-      throw new AppError('idempotency_in_progress', 409, 'a request with this Idempotency-Key is still being accepted', undefined, 1);
+      throw new AppError('idempotency_in_progress', 'a request with this Idempotency-Key is still being accepted', { retryAfter: 1 });
     }
     return { claimed: false, jobId: entry.jobId };
   }

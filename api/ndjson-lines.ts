@@ -30,4 +30,4 @@ export async function* bodyLines(body: AsyncIterable<Buffer | string> | Iterable
   if (rest.length > 0) yield rest;
 }
 
-const tooLong = () => new AppError('line_too_long', 413, `a line is longer than ${MAX_LINE_BYTES} characters`);
+const tooLong = () => new AppError('line_too_long', `a line is longer than ${MAX_LINE_BYTES} characters`);

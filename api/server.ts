@@ -10,7 +10,7 @@ import { createMetrics } from '../shared/metrics.js';
 import { Heartbeats } from '../shared/heartbeats.js';
 import { createFetchQueue, createInferenceQueue } from '../shared/job-queues.js';
 import { Closers } from '../shared/shutdown.js';
-import { JobWaiter } from './job-waiter.js';
+import { JobWaiter } from './adapters/job-waiter.js';
 import { EventHub } from './sse/event-hub.js';
 import { registerStreamGauge } from './sse/stream-gauge.js';
 import { IdempotencyStore } from './idempotency.js';

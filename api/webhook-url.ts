@@ -10,7 +10,7 @@ export function webhookUrlValidator(opts: GuardOptions) {
     try {
       checkUrl(raw, opts);
     } catch (err) {
-      if (err instanceof WebhookUrlError) throw new AppError('invalid_webhook_url', 400, err.message);
+      if (err instanceof WebhookUrlError) throw new AppError('invalid_webhook_url', err.message);
       throw err;
     }
   };

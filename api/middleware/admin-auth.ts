@@ -15,13 +15,13 @@ export function tokenMatches(presented: string, expected: string): boolean {
  */
 export function requireToken(token: string | undefined, name: string): RequestHandler {
   return (req, res, next) => {
-    if (!token) return next(new AppError('forbidden', 403, `this endpoint is off; set ${name} to enable it`));
+    if (!token) return next(new AppError('forbidden', `this endpoint is off; set ${name} to enable it`));
     const m = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
     if (!m) {
       res.setHeader('WWW-Authenticate', 'Bearer');
-      return next(new AppError('unauthorized', 401, `send Authorization: Bearer <${name}>`));
+      return next(new AppError('unauthorized', `send Authorization: Bearer <${name}>`));
     }
-    if (!tokenMatches(m[1]!.trim(), token)) return next(new AppError('forbidden', 403, `wrong ${name}`));
+    if (!tokenMatches(m[1]!.trim(), token)) return next(new AppError('forbidden', `wrong ${name}`));
     next();
   };
 }

@@ -22,12 +22,12 @@ export function requireApiKey(keys: ApiKeyRegistry): RequestHandler {
     const key = presentedKey(req.get('authorization'), req.get('x-api-key'));
     if (!key) {
       res.setHeader('WWW-Authenticate', 'Bearer');
-      return next(new AppError('unauthorized', 401, 'send an API key: Authorization: Bearer <key> or X-API-Key'));
+      return next(new AppError('unauthorized', 'send an API key: Authorization: Bearer <key> or X-API-Key'));
     }
     const name = keys.lookup(key);
     if (!name) {
       res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
-      return next(new AppError('unauthorized', 401, 'the API key is not valid (unknown or revoked)'));
+      return next(new AppError('unauthorized', 'the API key is not valid (unknown or revoked)'));
     }
     req.apiKeyName = name;
     next();

@@ -1,12 +1,16 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import multer from 'multer';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import { storeUnavailable, type StoreState } from '../adapters/store-errors.js';
+import { diskFull } from './upload-errors.js';
+
+/** Without a queue store (an app under test that has none): nothing is the store's fault. */
+const NO_STORE: StoreState = { up: async () => true };
 
 /** The one place where errors become HTTP: `{error: {code, message}, request_id}`, never a stack trace. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
-    const e = toAppError(err);
+export function errorHandler(logger: Logger, store: StoreState = NO_STORE): ErrorRequestHandler {
+  return async (err, req, res, _next) => {
+    const e = await toAppError(err, store);
     const log = logger.child({ request_id: req.id, method: req.method, route: req.route?.path ?? 'unmatched' });
     if (e.status >= 500 && e.code === 'internal_error') log.error({ err }, 'unexpected error');
     // The message can quote client input (an id, a field name): it goes under a key of ours, not as the message.
@@ -20,45 +24,25 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 }
 
 export const notFoundRoute: RequestHandler = (req, _res, next) =>
-  next(new AppError('not_found', 404, `no route ${req.method} ${req.path}`));
+  next(new AppError('not_found', `no route ${req.method} ${req.path}`));
 
-const MULTER_ERRORS: Record<string, [number, string, string]> = {
-  LIMIT_FILE_SIZE: [413, 'payload_too_large', 'the image is larger than the upload limit'],
-  LIMIT_PART_COUNT: [413, 'payload_too_large', 'too many parts in the form'],
-  LIMIT_FILE_COUNT: [400, 'too_many_files', 'too many files in the form'],
-  LIMIT_FIELD_KEY: [400, 'invalid_field', 'a field name is too long'],
-  LIMIT_FIELD_VALUE: [400, 'invalid_field', 'a field value is too long'],
-  LIMIT_FIELD_COUNT: [400, 'invalid_field', 'too many fields in the form'],
-  LIMIT_UNEXPECTED_FILE: [400, 'unexpected_file', 'unexpected file field'],
-  MISSING_FIELD_NAME: [400, 'invalid_field', 'a form field has no name'],
-};
-
-// ioredis's ways of saying that Redis cannot be reached right now (the producer connection fails fast).
-const REDIS_DOWN = /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|enableOfflineQueue|Reached the max retries|ETIMEDOUT|OOM command not allowed|EXECABORT/;
-
-export function toAppError(err: unknown): AppError {
+/**
+ * Our errors as they are; body-parser's by their `type`; the queue store's by class and connection state
+ * (adapters/store-errors.ts); a full disk by its system code. Errors multer raises arrive as AppErrors
+ * already (middleware/upload-errors.ts).
+ */
+export async function toAppError(err: unknown, store: StoreState = NO_STORE): Promise<AppError> {
   if (err instanceof AppError) return err;
-  if (err instanceof multer.MulterError) {
-    const [status, code, message] = MULTER_ERRORS[err.code] ?? [400, 'invalid_upload', err.message];
-    const field = err.field ? ` (${err.field})` : '';
-    return new AppError(code, status, message + field);
-  }
-  const e = err as { type?: string; status?: number; message?: string; code?: string };
-  if (e?.type === 'entity.parse.failed') return new AppError('invalid_json', 400, 'the body is not valid JSON');
-  if (e?.type === 'entity.too.large') return new AppError('payload_too_large', 413, 'the body is too large');
-  if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') {
-    return new AppError('insufficient_storage', 507, 'the upload store is full; try again later', undefined, 30);
-  }
-  if (typeof e?.message === 'string' && /Unexpected end of form|Malformed part header|Multipart: Boundary not found|Request aborted/i.test(e.message)) {
-    return new AppError('malformed_multipart', 400, 'the multipart body is malformed or truncated');
-  }
-  if (typeof e?.message === 'string' && REDIS_DOWN.test(e.message)) {
-    // EXECABORT: a MULTI (BullMQ's adds) discarded, in practice because a command in it hit the memory limit.
-    const oom = e.message.includes('OOM') || e.message.includes('EXECABORT');
-    return new AppError('unavailable', 503, oom ? 'the queue store is out of memory' : 'the queue store is unreachable', undefined, oom ? 30 : 1);
-  }
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e?.type === 'entity.parse.failed') return new AppError('invalid_json', 'the body is not valid JSON');
+  if (e?.type === 'entity.too.large') return new AppError('payload_too_large', 'the body is too large');
+  // A full disk under the blob store: an upload's temp file, or a single image written by its use case.
+  const full = diskFull(err);
+  if (full) return full;
+  const down = await storeUnavailable(err, store);
+  if (down) return down;
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-    return new AppError('bad_request', e.status, e.message ?? 'bad request');
+    return new AppError('bad_request', e.message ?? 'bad request', { status: e.status });
   }
-  return new AppError('internal_error', 500, 'internal error');
+  return new AppError('internal_error', 'internal error');
 }

@@ -41,6 +41,6 @@ export function methodNotAllowed(app: Express): RequestHandler {
       res.status(204).end();
       return;
     }
-    next(new AppError('method_not_allowed', 405, `${req.method} is not allowed on ${req.path}; allowed: ${allow}`));
+    next(new AppError('method_not_allowed', `${req.method} is not allowed on ${req.path}; allowed: ${allow}`));
   };
 }

@@ -39,7 +39,7 @@ export function rateLimit(redis: RedisClient, opts: RateLimitOptions): RequestHa
       if (!(err instanceof RateLimiterRes)) return next();
       headers(res, err);
       const retry = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
-      next(new AppError('rate_limited', 429, `rate limit of ${opts.requests} requests per ${opts.windowSeconds} s reached`, undefined, retry));
+      next(new AppError('rate_limited', `rate limit of ${opts.requests} requests per ${opts.windowSeconds} s reached`, { retryAfter: retry }));
     }
   };
 }

@@ -5,6 +5,7 @@ import { Transform, Writable } from 'node:stream';
 import multer, { type StorageEngine } from 'multer';
 import type { Request, RequestHandler } from 'express';
 import type { BlobStore } from '../../shared/storage.js';
+import { uploadError } from './upload-errors.js';
 
 /** A received upload, hashed while it arrived: in memory (single images) or in a temp file (batch appends). */
 export interface UploadedImage {
@@ -128,7 +129,9 @@ export function uploadMiddleware(blobs: BlobStore, limits: UploadLimits): Reques
       headerPairs: 100,
     },
   });
-  return upload.fields(limits.fileFields.map((name) => ({ name, maxCount: limits.maxFiles })));
+  const parse = upload.fields(limits.fileFields.map((name) => ({ name, maxCount: limits.maxFiles })));
+  // Whatever fails while the form is read is told apart here, where its origin is known (upload-errors.ts).
+  return (req, res, next) => parse(req, res, (err?: unknown) => (err == null ? next() : next(uploadError(err))));
 }
 
 /** The files of a request as UploadedImages, in the order they arrived. */

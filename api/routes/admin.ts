@@ -8,7 +8,18 @@ import { AppError } from '../../shared/errors.js';
 import { QUEUES } from '../../shared/queues.js';
 import { createWebhookQueue } from '../../shared/webhook-notifier.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
-import type { ApiContext } from '../context.js';
+import type { Config } from '../../shared/config.js';
+import type { RedisClient } from '../../shared/redis.js';
+
+export interface AdminRoutesDeps {
+  /** ADMIN_TOKEN; without it the dashboard is off. */
+  adminToken: string | undefined;
+  /** The inference queue, shown read-only. */
+  queue: Queue;
+  /** For a second handle on the webhooks queue over the API's own connection. */
+  config: Readonly<Config>;
+  redis: RedisClient;
+}
 
 /** Where the queue dashboard lives. */
 export const ADMIN_QUEUES_PATH = '/admin/queues';
@@ -74,7 +85,7 @@ function tokenLogin(token: string): RequestHandler {
     const presented = req.query.token;
     if (presented === undefined) return next();
     if (typeof presented !== 'string' || !sameSecret(presented, token)) {
-      return next(new AppError('forbidden', 403, 'wrong ADMIN_TOKEN'));
+      return next(new AppError('forbidden', 'wrong ADMIN_TOKEN'));
     }
     res.cookie(ADMIN_COOKIE, sessionCookieValue(token), {
       httpOnly: true,
@@ -107,7 +118,7 @@ function adminAuth(token: string): RequestHandler {
     if (req.get('authorization') !== undefined) return bearer(req, res, next);
     if (validSession(cookieValue(req.get('cookie'), ADMIN_COOKIE), token)) return next();
     res.setHeader('WWW-Authenticate', 'Bearer');
-    next(new AppError('unauthorized', 401, `send Authorization: Bearer <ADMIN_TOKEN>, or open ${ADMIN_QUEUES_PATH}?token=<ADMIN_TOKEN> once in a browser`));
+    next(new AppError('unauthorized', `send Authorization: Bearer <ADMIN_TOKEN>, or open ${ADMIN_QUEUES_PATH}?token=<ADMIN_TOKEN> once in a browser`));
   };
 }
 
@@ -115,22 +126,22 @@ function adminAuth(token: string): RequestHandler {
  * The bull-board queue dashboard at `/admin/queues` (HTML UI and its JSON API under `/admin/queues/api`), for
  * operators only. Off (404 `not_found`) without ADMIN_TOKEN.
  *
- * `queues` defaults to the inference queue (`ctx.queue`) and a handle on the webhooks queue made on `ctx.redis`.
+ * `queues` defaults to the inference queue (`deps.queue`) and a handle on the webhooks queue made on `deps.redis`.
  * The inference queue is read-only here: inferq's job records are the source of truth, and removing, retrying or
  * emptying BullMQ jobs behind their back would strand records in `queued` (cancel with DELETE /v1/jobs/:id).
  * Webhook deliveries may be retried from the UI (e.g. one that gave up while its receiver was down).
  */
-export function adminRouter(ctx: ApiContext, queues?: Queue[]): Router {
+export function adminRouter(deps: AdminRoutesDeps, queues?: Queue[]): Router {
   const r = Router();
-  const token = ctx.config.adminToken;
+  const token = deps.adminToken;
   if (!token) {
     r.use(ADMIN_QUEUES_PATH, (_req, _res, next) => {
-      next(new AppError('not_found', 404, 'the admin UI is off; set ADMIN_TOKEN to enable it'));
+      next(new AppError('not_found', 'the admin UI is off; set ADMIN_TOKEN to enable it'));
     });
     return r;
   }
 
-  const list = queues ?? [ctx.queue, webhooksQueue(ctx)];
+  const list = queues ?? [deps.queue, webhooksQueue(deps)];
   const board = new ExpressAdapter();
   board.setBasePath(ADMIN_QUEUES_PATH);
   createBullBoard({
@@ -155,8 +166,8 @@ export function adminRouter(ctx: ApiContext, queues?: Queue[]): Router {
 }
 
 /** A second handle on the webhooks queue over the API's own connection (nothing new to close). */
-function webhooksQueue(ctx: ApiContext): Queue {
-  const q = createWebhookQueue(ctx.config, ctx.redis);
+function webhooksQueue(deps: AdminRoutesDeps): Queue {
+  const q = createWebhookQueue(deps.config, deps.redis);
   // The shared connection logs its own errors (shared/redis.ts); without a listener BullMQ prints them raw.
   q.on('error', () => undefined);
   return q;

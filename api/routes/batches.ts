@@ -1,128 +1,87 @@
-import { Router, type Request } from 'express';
-import { parseJobFields } from '../job-fields.js';
-import { formFields } from '../json-fields.js';
+import { Router, type Request, type RequestHandler } from 'express';
+import type { BatchView } from '../../shared/batch-store.js';
+import { invalidField } from '../../shared/errors.js';
 import { bodyLines } from '../ndjson-lines.js';
-import { createUrlBatch } from '../use-cases/url-batch.js';
-import { discardUploads, uploadedFiles } from '../middleware/upload.js';
-import { appendImages, cancelBatch, createBatch, getBatch, sealBatch } from '../use-cases/batches.js';
-import { streamResults } from '../batch-results.js';
-import { admissionCheck } from './jobs.js';
-import { IdempotencyStore } from '../idempotency.js';
-import { AppError, notFound } from '../../shared/errors.js';
-import { isValidId } from '../../shared/ids.js';
-import { TERMINAL_STATUSES, type JobStatus } from '../../shared/job-types.js';
-import type { ApiContext } from '../context.js';
+import { uploadedFiles, type UploadedImage } from '../middleware/upload.js';
+import { admissionCheck, type Admit } from '../middleware/admission.js';
+import { formFields } from '../http/form-fields.js';
+import { batchIdParam } from '../http/ids.js';
+import { jobsPageQuery } from '../http/jobs-page-query.js';
+import { batchRequestOf, type ScopeOf } from '../http/submission.js';
+import { writeChunks } from '../http/write-chunks.js';
+import type { BatchRequest } from '../use-cases/batches/create.js';
+import type { AppendRequest } from '../use-cases/batches/append-once.js';
+import type { JobsPage, JobsPageQuery } from '../use-cases/batches/list-jobs.js';
+import type { ResultFormat, ResultsFile } from '../use-cases/batches/results.js';
+import type { LineReport } from '../use-cases/url-batch.js';
 
-const STATUSES: JobStatus[] = ['queued', 'processing', ...TERMINAL_STATUSES];
-
-function batchId(req: Request): string {
-  const id = String(req.params.id);
-  if (!isValidId(id, 'bat')) throw notFound(`no batch ${id}`);
-  return id;
+export interface BatchesRoutesDeps {
+  admit?: Admit;
+  /** The batch upload (multer: many files, to temp files). */
+  upload: RequestHandler;
+  scopeOf: ScopeOf;
+  createFromForm: (r: BatchRequest, files: UploadedImage[]) => Promise<BatchView>;
+  createFromLines: (r: BatchRequest, lines: AsyncIterable<string>) => Promise<BatchView & { lines: LineReport }>;
+  append: (r: AppendRequest) => Promise<BatchView>;
+  seal: (id: string) => Promise<BatchView>;
+  cancel: (id: string) => Promise<BatchView>;
+  get: (id: string) => Promise<BatchView>;
+  results: (id: string, format: ResultFormat) => Promise<ResultsFile>;
+  listJobs: (id: string, q: JobsPageQuery) => Promise<JobsPage>;
 }
 
-export function batchesRouter(ctx: ApiContext): Router {
+function resultFormat(req: Request): ResultFormat {
+  const format = String(req.query.format ?? 'jsonl');
+  if (format !== 'jsonl' && format !== 'csv') throw invalidField('format: must be jsonl or csv');
+  return format;
+}
+
+export function batchesRouter(deps: BatchesRoutesDeps): Router {
   const r = Router();
 
-  r.post('/v1/batches', admissionCheck(ctx), async (req, res, next) => {
+  r.post('/v1/batches', admissionCheck(deps.admit), async (req, res, next) => {
     // JSON lines of image URLs: options in the query string, the body read line by line as it arrives.
     if (!req.is('application/x-ndjson')) return next();
-    const fields = parseJobFields(req.query, req.get('cancel-after'));
-    if (fields.webhookUrl) await ctx.validateWebhookUrl(fields.webhookUrl);
-    const { batch, lines } = await createUrlBatch(ctx.urlBatch, fields, bodyLines(req), req.id, ctx.scopeOf(req));
+    const batch = await deps.createFromLines(batchRequestOf(req, deps.scopeOf, req.query), bodyLines(req));
     res.setHeader('Location', `/v1/batches/${batch.id}`);
-    res.status(201).json({ ...batch, lines });
+    res.status(201).json(batch);
   });
 
-  r.post('/v1/batches', ctx.batchUpload, async (req, res) => {
-    const files = uploadedFiles(req);
-    try {
-      const fields = parseJobFields(formFields(req), req.get('cancel-after'));
-      if (fields.webhookUrl) await ctx.validateWebhookUrl(fields.webhookUrl);
-      const batch = await createBatch(ctx.batch, fields, files, req.id, ctx.scopeOf(req));
-      res.setHeader('Location', `/v1/batches/${batch.id}`);
-      res.status(201).json(batch);
-    } finally {
-      await discardUploads(files);
-    }
+  r.post('/v1/batches', deps.upload, async (req, res) => {
+    const batch = await deps.createFromForm(batchRequestOf(req, deps.scopeOf, formFields(req)), uploadedFiles(req));
+    res.setHeader('Location', `/v1/batches/${batch.id}`);
+    res.status(201).json(batch);
   });
 
-  r.post('/v1/batches/:id/images', admissionCheck(ctx), ctx.batchUpload, async (req, res) => {
-    const files = uploadedFiles(req);
-    try {
-      const id = batchId(req);
-      const key = req.get('idempotency-key');
-      if (!key) {
-        res.json(await appendImages(ctx.batch, id, files, req.id, ctx.scopeOf(req)));
-        return;
-      }
-      // A chunk retried after a lost answer must not be added twice: the key claims the append.
-      const scope = `${ctx.scopeOf(req)}:${id}`;
-      const fingerprint = IdempotencyStore.fingerprint([id, files.map((f) => f.sha256)]);
-      const claim = await ctx.submit.idempotency.claim(scope, key, fingerprint);
-      if (!claim.claimed) {
-        res.json(await getBatch(ctx.batch, id));
-        return;
-      }
-      try {
-        const batch = await appendImages(ctx.batch, id, files, req.id, ctx.scopeOf(req));
-        await ctx.submit.idempotency.complete(scope, key, fingerprint, id);
-        res.json(batch);
-      } catch (err) {
-        await ctx.submit.idempotency.release(scope, key).catch(() => undefined);
-        throw err;
-      }
-    } finally {
-      await discardUploads(files);
-    }
+  r.post('/v1/batches/:id/images', admissionCheck(deps.admit), deps.upload, async (req, res) => {
+    // The id is checked by the use case, which frees the uploaded files whatever happens.
+    const at = { idempotencyKey: req.get('idempotency-key'), requestId: req.id, scope: deps.scopeOf(req) };
+    res.json(await deps.append({ batchId: String(req.params.id), files: uploadedFiles(req), ...at }));
   });
 
   r.post('/v1/batches/:id/seal', async (req, res) => {
-    res.json(await sealBatch(ctx.batch, batchId(req)));
+    res.json(await deps.seal(batchIdParam(req)));
   });
 
   r.post('/v1/batches/:id/cancel', async (req, res) => {
-    res.json(await cancelBatch(ctx.batch, batchId(req)));
+    res.json(await deps.cancel(batchIdParam(req)));
   });
 
   r.get('/v1/batches/:id', async (req, res) => {
-    res.json(await getBatch(ctx.batch, batchId(req)));
+    res.json(await deps.get(batchIdParam(req)));
   });
 
   r.get('/v1/batches/:id/results', async (req, res) => {
-    const id = batchId(req);
-    const format = String(req.query.format ?? 'jsonl');
-    if (format !== 'jsonl' && format !== 'csv') throw new AppError('invalid_field', 400, 'format: must be jsonl or csv');
-    const batch = await getBatch(ctx.batch, id);
-    const urls = await ctx.batch.batches.fromUrls(id);
-    await streamResults(res, ctx.batch.batches, ctx.jobs, id, format, { labelSet: batch.label_set !== null, urls });
+    const file = await deps.results(batchIdParam(req), resultFormat(req));
+    res.status(200);
+    res.setHeader('Content-Type', file.contentType);
+    res.setHeader('Content-Disposition', `inline; filename="${file.filename}"`);
+    await writeChunks(res, file.chunks);
   });
 
   r.get('/v1/batches/:id/jobs', async (req, res) => {
-    const id = batchId(req);
-    const status = req.query.status === undefined ? undefined : String(req.query.status);
-    if (status !== undefined && !STATUSES.includes(status as JobStatus)) {
-      throw new AppError('invalid_field', 400, `status: must be one of ${STATUSES.join(', ')}`);
-    }
-    const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AppError('invalid_field', 400, 'limit: must be 1 to 1000');
-    const cursor = req.query.cursor === undefined ? 0 : Number(req.query.cursor);
-    if (!Number.isInteger(cursor) || cursor < 0) throw new AppError('invalid_field', 400, 'cursor: must be a cursor from a previous page');
-    await getBatch(ctx.batch, id);
-    // Scan at most 10 pages' worth per request, so a rare status costs bounded work; the cursor continues.
-    const data = [];
-    let pos = cursor;
-    while (data.length < limit && pos < cursor + limit * 10) {
-      const ids = await ctx.batch.batches.items(id, pos, limit);
-      if (ids.length === 0) break;
-      for (const v of await ctx.jobs.getMany(ids)) {
-        pos++;
-        if (v && (!status || v.status === status)) data.push(v);
-        if (data.length === limit) break;
-      }
-    }
-    const more = (await ctx.batch.batches.items(id, pos, 1)).length > 0;
-    res.json({ data, next_cursor: more ? String(pos) : null });
+    const id = batchIdParam(req);
+    res.json(await deps.listJobs(id, jobsPageQuery(req)));
   });
 
   return r;

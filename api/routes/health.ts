@@ -1,7 +1,15 @@
 import { Router } from 'express';
-import type { ApiContext } from '../context.js';
+import type { Heartbeats } from '../../shared/heartbeats.js';
 
-export function healthRouter(ctx: ApiContext): Router {
+export interface HealthRoutesDeps {
+  /** The producer connection, asked whether Redis answers. */
+  redis: { ping(): Promise<unknown> };
+  heartbeats: Pick<Heartbeats, 'alive' | 'describe'>;
+  /** The model whose workers readiness asks for. */
+  defaultModel: string;
+}
+
+export function healthRouter(deps: HealthRoutesDeps): Router {
   const r = Router();
   // Liveness: the process answers. Never touches Redis, so a Redis outage does not get the API restarted.
   r.get('/health', (_req, res) => {
@@ -16,11 +24,11 @@ export function healthRouter(ctx: ApiContext): Router {
     let workers = 0;
     let metricsPorts: number[] = [];
     try {
-      await ctx.redis.ping();
-      workers = await ctx.heartbeats.alive(ctx.models.defaultName);
+      await deps.redis.ping();
+      workers = await deps.heartbeats.alive(deps.defaultModel);
       // Where to scrape them: `npm start` moves a worker off a taken WORKER_METRICS_PORT.
-      metricsPorts = (await ctx.heartbeats.describe(ctx.models.defaultName)).map((w) => w.metrics_port).sort((a, b) => a - b);
-      if (workers === 0 && needWorkers) reasons.push(`no live worker for model ${ctx.models.defaultName}`);
+      metricsPorts = (await deps.heartbeats.describe(deps.defaultModel)).map((w) => w.metrics_port).sort((a, b) => a - b);
+      if (workers === 0 && needWorkers) reasons.push(`no live worker for model ${deps.defaultModel}`);
     } catch {
       reasons.push('redis unreachable');
     }

@@ -1,17 +1,23 @@
 import { Router } from 'express';
-import type { ApiContext } from '../context.js';
 import type { ModelSpec } from '../../shared/model-manifest.js';
+import type { ModelCatalog } from '../../shared/model-catalog.js';
 import { notFound } from '../../shared/errors.js';
 import { OTHER } from '../../shared/label-sets.js';
 
-function describe(ctx: ApiContext, m: ModelSpec) {
+export interface ModelsRoutesDeps {
+  models: ModelCatalog;
+  /** How the workers batch (BATCH_MAX_SIZE, BATCH_MAX_DELAY_MS), shown with each model. */
+  batching: { max_batch_size: number; max_delay_ms: number };
+}
+
+function describe(deps: ModelsRoutesDeps, m: ModelSpec) {
   const p = m.preprocessing;
   return {
     name: m.name,
     version: m.version,
     task: m.task,
     description: m.description ?? null,
-    default: m.name === ctx.models.defaultName,
+    default: m.name === deps.models.defaultName,
     input: {
       name: m.input_name,
       shape: p.layout === 'NCHW' ? [-1, 3, p.crop, p.crop] : [-1, p.crop, p.crop, 3],
@@ -26,23 +32,23 @@ function describe(ctx: ApiContext, m: ModelSpec) {
     sha256: m.model.sha256,
     source: m.source ?? null,
     license: m.license ?? null,
-    batching: { max_batch_size: ctx.config.batch.maxSize, max_delay_ms: ctx.config.batch.maxDelayMs },
+    batching: deps.batching,
   };
 }
 
-export function modelsRouter(ctx: ApiContext): Router {
+export function modelsRouter(deps: ModelsRoutesDeps): Router {
   const r = Router();
   r.get('/v1/models', (_req, res) => {
-    res.json({ data: ctx.models.list().map((m) => describe(ctx, m)), default: ctx.models.defaultName });
+    res.json({ data: deps.models.list().map((m) => describe(deps, m)), default: deps.models.defaultName });
   });
   r.get('/v1/models/:name', (req, res) => {
-    const m = ctx.models.get(req.params.name);
+    const m = deps.models.get(req.params.name);
     if (!m) throw notFound(`unknown model ${JSON.stringify(req.params.name)}`, 'unknown_model');
-    res.json(describe(ctx, m));
+    res.json(describe(deps, m));
   });
   // The origin projects' metadata endpoint: the default model.
   r.get('/info', (_req, res) => {
-    res.json({ ...describe(ctx, ctx.models.default), service: 'inferq' });
+    res.json({ ...describe(deps, deps.models.default), service: 'inferq' });
   });
   return r;
 }

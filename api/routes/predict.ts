@@ -1,12 +1,18 @@
-import { Router } from 'express';
-import { acceptImage, admissionCheck, loadJob, waitForEnd } from './jobs.js';
-import { AppError } from '../../shared/errors.js';
-import type { ApiContext } from '../context.js';
+import { Router, type RequestHandler } from 'express';
 import type { JobView } from '../../shared/job-types.js';
+import { admissionCheck, type Admit } from '../middleware/admission.js';
+import { abortOnClose, submissionOf, type ScopeOf } from '../http/submission.js';
+import type { Submission } from '../use-cases/accept-submission.js';
+import type { Wait } from '../use-cases/submit-with-wait.js';
 
-// How a failed job's error code maps to HTTP for clients of the synchronous endpoint.
-// An image_url the service could not fetch, or whose bytes are no image, is the client's to fix, like an upload.
-const FAILURE_STATUS: Record<string, number> = { invalid_image: 422, image_too_large: 422, fetch_failed: 422, unsupported_media_type: 415 };
+export interface PredictRoutesDeps {
+  admit?: Admit;
+  upload: RequestHandler;
+  scopeOf: ScopeOf;
+  /** How long /predict waits for its job. */
+  timeoutSeconds: number;
+  predict: (s: Submission, wait: Wait) => Promise<JobView>;
+}
 
 /**
  * The `{prediction, confidence, probabilities}` of a plain model API, so its clients work unchanged: the label
@@ -25,19 +31,10 @@ function originShape(result: JobView['result']): { prediction: string | null; co
  * The classic synchronous endpoint: the same form as `POST /v1/jobs`, always waits. A client of a plain model
  * API moves over unchanged; a wait that runs out is 504 naming the job id, so the client can poll it.
  */
-export function predictRouter(ctx: ApiContext): Router {
+export function predictRouter(deps: PredictRoutesDeps): Router {
   const r = Router();
-  r.post('/predict', admissionCheck(ctx), ctx.upload, async (req, res) => {
-    const { job } = await acceptImage(ctx, req);
-    const seconds = ctx.config.http.predictTimeoutSeconds;
-    if (!(await waitForEnd(ctx, req, res, job.id, seconds))) {
-      throw new AppError('timeout', 504, `no result within ${seconds} s; poll /v1/jobs/${job.id}`, { job_id: job.id });
-    }
-    const done = await loadJob(ctx, job.id);
-    if (done.status !== 'succeeded') {
-      const code = done.error?.code ?? 'job_' + done.status;
-      throw new AppError(code, FAILURE_STATUS[code] ?? 500, done.error?.message ?? `the job ${done.status}`, { job_id: job.id });
-    }
+  r.post('/predict', admissionCheck(deps.admit), deps.upload, async (req, res) => {
+    const done = await deps.predict(submissionOf(req, deps.scopeOf), { seconds: deps.timeoutSeconds, signal: abortOnClose(res) });
     const labelSet = done.result?.label_set ? { label_set: done.result.label_set } : {};
     res.json({ ...originShape(done.result), ...labelSet, predictions: done.result?.predictions ?? [], model: done.model, job_id: done.id, timings: done.timings });
   });

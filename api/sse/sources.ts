@@ -1,18 +1,16 @@
-import { loadJob } from '../routes/jobs.js';
 import { AppError } from '../../shared/errors.js';
 import { isTerminal, type JobView } from '../../shared/job-types.js';
-import type { BatchView } from '../../shared/batch-store.js';
-import type { ApiContext } from '../context.js';
+import type { BatchStore, BatchView } from '../../shared/batch-store.js';
 import type { TopicSource } from './topic.js';
 
 /** Batch counts move with every item: one `progress` event per this many ms at most, whatever the rate. */
 export const BATCH_PROGRESS_INTERVAL_MS = 250;
 
 /** A job's stream: a `status` event per status (and per retry, as `attempts` moves). */
-export function jobSource(ctx: ApiContext, id: string): TopicSource<JobView> {
+export function jobSource(getJob: (id: string) => Promise<JobView>, id: string): TopicSource<JobView> {
   return {
     read: () =>
-      loadJob(ctx, id).catch((err: unknown) => {
+      getJob(id).catch((err: unknown) => {
         if (err instanceof AppError && err.status === 404) return null;
         throw err;
       }),
@@ -24,9 +22,9 @@ export function jobSource(ctx: ApiContext, id: string): TopicSource<JobView> {
 }
 
 /** A batch's stream: `progress` events as its counts or status move; it ends once every item has ended. */
-export function batchSource(ctx: ApiContext, id: string): TopicSource<BatchView> {
+export function batchSource(batches: BatchStore, id: string): TopicSource<BatchView> {
   return {
-    read: () => ctx.batch.batches.get(id),
+    read: () => batches.get(id),
     changeKey: (b) => `${b.status}:${JSON.stringify(b.counts)}`,
     isEnded: (b) => (b.status === 'completed' || b.status === 'canceled') && b.completed_at !== null,
     changeEvent: 'progress',

@@ -7,7 +7,8 @@ import { postImage, startStack, type Stack } from '../helpers/stack.js';
 import { ADMIN_COOKIE, ADMIN_SESSION_SECONDS, adminRouter, sessionCookieValue } from '../../api/routes/admin.js';
 import { requestId } from '../../api/middleware/request-id.js';
 import { errorHandler, notFoundRoute } from '../../api/middleware/error-handler.js';
-import type { ApiContext } from '../../api/context.js';
+import { routerDeps } from '../../api/router-deps.js';
+import type { AdminRoutesDeps } from '../../api/routes/admin.js';
 
 const TOKEN = 'admin-ui-test-token-0123456789';
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
@@ -20,13 +21,13 @@ let offBase: string;
 const servers: http.Server[] = [];
 
 /** adminRouter on its own app, with the same request id, 404 and error handling as api/app.ts. */
-async function serveAdmin(ctx: ApiContext): Promise<string> {
+async function serveAdmin(deps: AdminRoutesDeps): Promise<string> {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestId);
-  app.use(adminRouter(ctx));
+  app.use(adminRouter(deps));
   app.use(notFoundRoute);
-  app.use(errorHandler(ctx.logger));
+  app.use(errorHandler(stack.api.ctx.logger));
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   servers.push(server);
@@ -40,8 +41,9 @@ beforeAll(async () => {
   // small app over the same context. Once wired, the stack's own API is tested.
   const probe = await fetch(`${stack.url}/admin/queues/api/queues`, { headers: bearer(TOKEN) });
   await probe.body?.cancel();
-  base = probe.status === 404 ? await serveAdmin(stack.api.ctx) : stack.url;
-  offBase = await serveAdmin({ ...stack.api.ctx, config: { ...stack.api.ctx.config, adminToken: undefined } });
+  const deps = routerDeps(stack.api.ctx).admin;
+  base = probe.status === 404 ? await serveAdmin(deps) : stack.url;
+  offBase = await serveAdmin({ ...deps, adminToken: undefined });
 });
 
 afterAll(async () => {

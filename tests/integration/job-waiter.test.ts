@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { JobWaiter } from '../../api/job-waiter.js';
+import { JobWaiter } from '../../api/adapters/job-waiter.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 
 /**

@@ -16,7 +16,9 @@ import { requestId } from '../../api/middleware/request-id.js';
 import { errorHandler, notFoundRoute } from '../../api/middleware/error-handler.js';
 import { ModelCatalog } from '../../shared/model-catalog.js';
 import { parseManifest } from '../../shared/model-manifest.js';
-import type { ApiContext } from '../../api/context.js';
+import { getJob } from '../../api/use-cases/get-job.js';
+import type { JobStore } from '../../shared/job-store.js';
+import type { Heartbeats } from '../../shared/heartbeats.js';
 import { loadConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import type { JobInput, JobTimings, JobView, WebhookDelivery } from '../../shared/job-types.js';
@@ -70,11 +72,11 @@ const isBatchOperation = (o: Operation) => ((o.op.tags as string[] | undefined) 
 // The routes Express really serves, read from the routers' stacks.
 
 /**
- * A stand-in context for building routers: the factories only use the context inside handlers, but some read a
- * member while registering (`ctx.upload`). Every member is a pass-through middleware that also has every member,
- * so a future router reading e.g. `ctx.batchUpload` or `ctx.config.x` still builds.
+ * A stand-in for any router's dependencies: the factories only use them inside handlers, but some read a
+ * member while registering (`deps.upload`). Every member is a pass-through middleware that also has every member,
+ * so a future router reading e.g. `deps.scopeOf` or `deps.config.x` still builds.
  */
-function fakeContext(): ApiContext {
+function fakeDeps(): never {
   const passThrough: RequestHandler = (_req, _res, next) => next();
   const make = (): unknown =>
     new Proxy(function () {} as unknown as object, {
@@ -87,9 +89,10 @@ function fakeContext(): ApiContext {
     });
   const rest = make() as Obj;
   return new Proxy(
-    { upload: passThrough, config: loadConfig({}), models: { list: () => [], defaultName: 'x', get: () => undefined } },
+    // adminToken: off, as in loadConfig({}): the dashboard would build bull-board over the stand-in queue.
+    { upload: passThrough, config: loadConfig({}), adminToken: undefined, models: { list: () => [], defaultName: 'x', get: () => undefined } },
     { get: (t, prop) => (prop in t ? (t as Obj)[prop as string] : rest[prop as string]) },
-  ) as unknown as ApiContext;
+  ) as never;
 }
 
 interface Layer {
@@ -130,13 +133,13 @@ function routesOf(router: Router, prefix = ''): { routes: Set<string>; mounts: S
 }
 
 /** Every `*Router` factory exported by api/routes/*.ts, so that routers added later are checked too. */
-async function routerFactories(): Promise<Map<string, (ctx: ApiContext) => Router>> {
-  const factories = new Map<string, (ctx: ApiContext) => Router>();
+async function routerFactories(): Promise<Map<string, (deps: never) => Router>> {
+  const factories = new Map<string, (deps: never) => Router>();
   const files = fs.readdirSync(ROUTES_DIR).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.endsWith('.test.ts'));
   for (const file of files.sort()) {
     const mod = (await import(pathToFileURL(path.join(ROUTES_DIR, file)).href)) as Obj;
     for (const [name, fn] of Object.entries(mod)) {
-      if (typeof fn === 'function' && /Router$/.test(name)) factories.set(`${file}:${name}`, fn as (ctx: ApiContext) => Router);
+      if (typeof fn === 'function' && /Router$/.test(name)) factories.set(`${file}:${name}`, fn as (deps: never) => Router);
     }
   }
   return factories;
@@ -261,13 +264,13 @@ describe('OpenAPI document: matches the registered routes', () => {
     mounts = new Set();
     const factories = await routerFactories();
     factoryNames = [...factories.keys()];
-    const ctx = fakeContext();
+    const deps = fakeDeps();
     for (const [name, factory] of factories) {
       let router: Router;
       try {
-        router = factory(ctx);
+        router = factory(deps);
       } catch (err) {
-        throw new Error(`${name} cannot be built with a stand-in context; teach fakeContext() what it needs: ${String(err)}`);
+        throw new Error(`${name} cannot be built with stand-in dependencies; teach fakeDeps() what it needs: ${String(err)}`);
       }
       const r = routesOf(router);
       r.routes.forEach((x) => routes.add(x));
@@ -407,23 +410,28 @@ describe('OpenAPI document: real answers match the schemas', () => {
   beforeAll(async () => {
     const registry = new client.Registry();
     new client.Counter({ name: 'inferq_test_total', help: 'a test counter', registers: [registry] });
-    const ctx = {
-      config: { batch: { maxSize: 8, maxDelayMs: 5 }, http: { maxWaitSeconds: 60, predictTimeoutSeconds: 30 } },
-      logger: silentLogger,
-      models: new ModelCatalog(spec, 'tiny'),
-      redis: {
-        ping: async () => {
-          if (!redisUp) throw new Error('Connection is closed.');
-          return 'PONG';
-        },
-      },
-      heartbeats: { alive: async () => 2, describe: async () => [{ metrics_port: 9465 }, { metrics_port: 9464 }] },
-      metrics: { registry },
-      upload: ((_req, _res, next) => next()) as RequestHandler,
-    } as unknown as ApiContext;
+    const upload: RequestHandler = (_req, _res, next) => next();
+    // The malformed ids below are refused before any store is read: a store that is reached fails the test.
+    const unreached = () => Promise.reject(new Error('not reached: the id is refused first'));
+    const read = { jobs: { get: unreached } as unknown as JobStore, queuePosition: async () => null };
     const app = express();
     app.use(requestId);
-    for (const r of [healthRouter(ctx), metricsRouter(ctx), docsRouter(), modelsRouter(ctx), jobsRouter(ctx), predictRouter(ctx)]) app.use(r);
+    const redis = {
+      ping: async () => {
+        if (!redisUp) throw new Error('Connection is closed.');
+        return 'PONG';
+      },
+    };
+    const heartbeats = { alive: async () => 2, describe: async () => [{ metrics_port: 9465 }, { metrics_port: 9464 }] };
+    const single = { upload, scopeOf: () => 'public' };
+    for (const r of [
+      healthRouter({ redis, heartbeats: heartbeats as unknown as Heartbeats, defaultModel: 'tiny' }),
+      metricsRouter({ registry }),
+      docsRouter(),
+      modelsRouter({ models: new ModelCatalog(spec, 'tiny'), batching: { max_batch_size: 8, max_delay_ms: 5 } }),
+      jobsRouter({ ...single, maxWaitSeconds: 60, submit: unreached, getJob: (id) => getJob(read, id), cancel: unreached }),
+      predictRouter({ ...single, timeoutSeconds: 30, predict: unreached }),
+    ]) app.use(r);
     app.use(notFoundRoute);
     app.use(errorHandler(silentLogger));
     server = await new Promise((resolve) => {

@@ -1,7 +1,7 @@
-import type { Response } from 'express';
-import type { BatchStore } from '../shared/batch-store.js';
-import type { JobStore } from '../shared/job-store.js';
-import type { JobView } from '../shared/job-types.js';
+import type { BatchStore } from '../../../shared/batch-store.js';
+import type { JobStore } from '../../../shared/job-store.js';
+import type { JobView } from '../../../shared/job-types.js';
+import { notFound } from '../../../shared/errors.js';
 
 export type ResultFormat = 'jsonl' | 'csv';
 const PAGE = 500;
@@ -48,30 +48,43 @@ function csvLine(job: JobView, cols: CsvColumns): string {
   return cells.map(csvCell).join(',') + '\n';
 }
 
+export interface ResultsDeps {
+  batches: BatchStore;
+  jobs: JobStore;
+}
+
+export interface ResultsFile {
+  contentType: string;
+  filename: string;
+  /** The file's text, a page of ended items at a time. */
+  chunks: AsyncGenerator<string>;
+}
+
 /**
- * Streams one line per ended item, in the order they ended, page by page: the batch is never loaded into memory,
- * and the client's pace is respected (waits for `drain`). Partial while the batch runs.
+ * A batch's results file: one line per ended item, in the order they ended, read page by page so the batch is
+ * never loaded into memory (the reader sets the pace). Partial while the batch runs.
  */
-export async function streamResults(res: Response, batches: BatchStore, jobs: JobStore, batchId: string, format: ResultFormat, cols: CsvColumns = {}): Promise<void> {
-  res.status(200);
-  res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
-  res.setHeader('Content-Disposition', `inline; filename="${batchId}.${format}"`);
-  if (format === 'csv') res.write(CSV_COLUMNS + (cols.labelSet ? CSV_LABEL_SET_COLUMNS : '') + (cols.urls ? CSV_URL_COLUMNS : '') + '\n');
+export async function batchResults(deps: ResultsDeps, batchId: string, format: ResultFormat): Promise<ResultsFile> {
+  const batch = await deps.batches.get(batchId);
+  if (!batch) throw notFound(`no batch ${batchId}`);
+  const cols: CsvColumns = { labelSet: batch.label_set !== null, urls: await deps.batches.fromUrls(batchId) };
+  return {
+    contentType: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+    filename: `${batchId}.${format}`,
+    chunks: pages(deps, batchId, format, cols),
+  };
+}
+
+async function* pages(deps: ResultsDeps, batchId: string, format: ResultFormat, cols: CsvColumns): AsyncGenerator<string> {
+  if (format === 'csv') yield CSV_COLUMNS + (cols.labelSet ? CSV_LABEL_SET_COLUMNS : '') + (cols.urls ? CSV_URL_COLUMNS : '') + '\n';
   for (let start = 0; ; start += PAGE) {
-    const ids = await batches.ended(batchId, start, PAGE);
-    const views = await jobs.getMany(ids);
+    const ids = await deps.batches.ended(batchId, start, PAGE);
     let chunk = '';
-    for (const job of views) {
+    for (const job of await deps.jobs.getMany(ids)) {
       if (!job) continue; // past retention
       chunk += format === 'csv' ? csvLine(job, cols) : JSON.stringify(resultLine(job)) + '\n';
     }
-    if (chunk && !res.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        res.once('drain', resolve);
-        res.once('close', resolve);
-      });
-    }
-    if (ids.length < PAGE || res.destroyed) break;
+    if (chunk) yield chunk;
+    if (ids.length < PAGE) return;
   }
-  res.end();
 }

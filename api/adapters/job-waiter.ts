@@ -1,5 +1,5 @@
-import type { RedisClient } from '../shared/redis.js';
-import { isTerminal, type JobStatus } from '../shared/job-types.js';
+import type { RedisClient } from '../../shared/redis.js';
+import { isTerminal, type JobStatus } from '../../shared/job-types.js';
 
 /** A job's end as published: its status and, from the scripts that send them, the record fields it changed. */
 export interface JobEnd {

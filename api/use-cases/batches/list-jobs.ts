@@ -1,0 +1,43 @@
+import type { BatchStore } from '../../../shared/batch-store.js';
+import type { JobStore } from '../../../shared/job-store.js';
+import type { JobStatus, JobView } from '../../../shared/job-types.js';
+import { notFound } from '../../../shared/errors.js';
+
+export interface ListJobsDeps {
+  batches: BatchStore;
+  jobs: JobStore;
+}
+
+export interface JobsPageQuery {
+  /** Only the jobs in this status. */
+  status?: JobStatus;
+  limit: number;
+  /** Where the previous page stopped (0: the first page). */
+  cursor: number;
+}
+
+export interface JobsPage {
+  data: JobView[];
+  next_cursor: string | null;
+}
+
+/**
+ * A page of a batch's jobs in the order they were added. A page scans at most 10 pages' worth of items, so a
+ * rare status costs bounded work per request; the cursor continues where the scan stopped.
+ */
+export async function listBatchJobs(deps: ListJobsDeps, id: string, q: JobsPageQuery): Promise<JobsPage> {
+  if (!(await deps.batches.get(id))) throw notFound(`no batch ${id}`);
+  const data: JobView[] = [];
+  let pos = q.cursor;
+  while (data.length < q.limit && pos < q.cursor + q.limit * 10) {
+    const ids = await deps.batches.items(id, pos, q.limit);
+    if (ids.length === 0) break;
+    for (const v of await deps.jobs.getMany(ids)) {
+      pos++;
+      if (v && (!q.status || v.status === q.status)) data.push(v);
+      if (data.length === q.limit) break;
+    }
+  }
+  const more = (await deps.batches.items(id, pos, 1)).length > 0;
+  return { data, next_cursor: more ? String(pos) : null };
+}
