@@ -1,21 +1,11 @@
 import type { RedisClient } from '../shared/redis.js';
+import { positionIn, queueKeys, type QueueName } from '../shared/queue/index.js';
 
 /**
- * How many jobs are ahead of a waiting job (0 = next), read from BullMQ's own structures: its plain wait list
- * (pushed on the left, taken from the right) is served before its prioritized set, ordered by priority then
- * arrival. Every inference job is prioritized (toBullPriority, batchItemPriority: batch items' numbers are their
- * fair-share rounds), so this rank is the order the jobs will run in, and a batch item's position can grow when
- * another batch's items are queued into earlier rounds. The wait list only matters for jobs added some other way. Null when the job is not waiting. LPOS is linear in the wait list, which QUEUE_HIGH_WATER bounds.
+ * How many jobs are ahead of a waiting job (0 = next), null when it is not waiting: the queue adapter's answer
+ * (shared/queue/keys.ts knows BullMQ's key layout). Kept with the routes' signature; `ctx.queue.position(id)`
+ * is the same question asked of the adapter.
  */
-export async function queuePosition(redis: RedisClient, prefix: string, queue: string, jobId: string): Promise<number | null> {
-  const wait = `${prefix}:${queue}:wait`;
-  const prioritized = `${prefix}:${queue}:prioritized`;
-  const [[, pos], [, len], [, rank]] = (await redis.multi().lpos(wait, jobId).llen(wait).zrank(prioritized, jobId).exec()) as [
-    [null, number | null],
-    [null, number],
-    [null, number | null],
-  ];
-  if (pos !== null) return len - pos - 1;
-  if (rank !== null) return len + rank;
-  return null;
+export function queuePosition(redis: RedisClient, prefix: string, queue: string, jobId: string): Promise<number | null> {
+  return positionIn(redis, queueKeys(prefix, queue as QueueName), jobId);
 }

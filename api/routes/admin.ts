@@ -5,8 +5,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { AppError } from '../../shared/errors.js';
-import { QUEUES } from '../../shared/queues.js';
-import { createWebhookQueue } from '../../shared/webhook-notifier.js';
+import { QUEUES, openQueue } from '../../shared/queue/index.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { ApiContext } from '../context.js';
 
@@ -130,7 +129,7 @@ export function adminRouter(ctx: ApiContext, queues?: Queue[]): Router {
     return r;
   }
 
-  const list = queues ?? [ctx.queue, webhooksQueue(ctx)];
+  const list = queues ?? [ctx.queue.bull, webhooksQueue(ctx)];
   const board = new ExpressAdapter();
   board.setBasePath(ADMIN_QUEUES_PATH);
   createBullBoard({
@@ -156,7 +155,7 @@ export function adminRouter(ctx: ApiContext, queues?: Queue[]): Router {
 
 /** A second handle on the webhooks queue over the API's own connection (nothing new to close). */
 function webhooksQueue(ctx: ApiContext): Queue {
-  const q = createWebhookQueue(ctx.config, ctx.redis);
+  const q = openQueue(QUEUES.webhooks, ctx.config, ctx.redis).bull;
   // The shared connection logs its own errors (shared/redis.ts); without a listener BullMQ prints them raw.
   q.on('error', () => undefined);
   return q;

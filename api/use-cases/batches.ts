@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import { AppError, notFound } from '../../shared/errors.js';
 import { newBatchId } from '../../shared/ids.js';
 import type { BatchStore, BatchView } from '../../shared/batch-store.js';
@@ -7,19 +6,22 @@ import type { JobView, NewJob } from '../../shared/job-types.js';
 import type { BlobStore } from '../../shared/storage.js';
 import { requireLabelSet, type ModelCatalog } from '../../shared/model-catalog.js';
 import type { Metrics } from '../../shared/metrics.js';
-import type { InferencePayload } from '../../shared/queues.js';
+import { enqueueItems, type JobQueue } from '../../shared/queue/index.js';
+import type { JobLifecycle } from '../../shared/job-lifecycle.js';
 import type { UploadedImage } from '../middleware/upload.js';
 import type { JobFields } from '../job-fields.js';
-import { enqueueItems, prepareItems } from './batch-jobs.js';
+import { prepareItems } from './batch-jobs.js';
 import { completeFromCache, type CacheDeps } from './cached-job.js';
 
 export interface BatchDeps {
   batches: BatchStore;
   jobs: JobStore;
   blobs: BlobStore;
-  queue: Queue<InferencePayload>;
+  queue: JobQueue<'inference'>;
   /** The fetch stage's queue, where the items of a JSON-lines batch wait for their image. */
-  fetchQueue?: Queue;
+  fetchQueue?: JobQueue<'image-fetch'>;
+  /** How an item ends (canceled, or failed when the queue refused it): counts, blob, batch completion. */
+  lifecycle: JobLifecycle;
   models: ModelCatalog;
   metrics: Metrics;
   maxPixels: number;
@@ -76,10 +78,8 @@ export async function appendImages(deps: BatchDeps, id: string, files: UploadedI
     if (r === 'missing') throw notFound(`no batch ${id}`);
     throw notOpen(r);
   }
-  for (const h of hits) {
-    const { batchCompleted } = await completeFromCache(deps.jobs, deps.resultCache!, h.job, h.answer);
-    if (batchCompleted) await deps.onBatchCompleted?.(id);
-  }
+  // The lifecycle sends `batch.completed` if a cached answer ended the batch's last open item.
+  for (const h of hits) await completeFromCache(deps.jobs, deps.resultCache!, h.job, h.answer);
   try {
     if (payloads.length > 0) await enqueueItems(deps.queue, payloads);
   } catch (err) {
@@ -96,13 +96,12 @@ export async function appendImages(deps: BatchDeps, id: string, files: UploadedI
  * and the batch can still complete, rather than left waiting forever; their blobs, if any, deleted.
  */
 export async function failUnqueued(deps: BatchDeps, batchId: string, jobs: NewJob[]): Promise<void> {
-  const at = new Date().toISOString();
+  const error = { code: 'enqueue_failed', message: 'the queue refused the item' };
   for (const j of jobs) {
-    const done = await deps.jobs
-      .finish(j.id, batchId, { kind: 'failed', error: { code: 'enqueue_failed', message: 'the queue refused the item' } }, at)
-      .catch(() => null);
-    if (j.blobKey) await deps.blobs.delete(j.blobKey).catch(() => undefined);
-    if (done?.batchCompleted) await deps.onBatchCompleted?.(batchId);
+    // Redis may be what refused them: the blob goes even when the record could not be ended (the sweep is the backstop).
+    const ending = { id: j.id, model: j.model.name, batchId, blobKey: j.blobKey, webhook: false };
+    const done = await deps.lifecycle.finish(ending, { kind: 'failed', error }).catch(() => null);
+    if (!done && j.blobKey) await deps.blobs.delete(j.blobKey).catch(() => undefined);
   }
 }
 
@@ -146,16 +145,12 @@ async function cancelItem(deps: BatchDeps, batchId: string, job: JobView, now: s
   // An item still waiting for its image_url never reached the inference queue: taken out of the fetch queue,
   // it never runs (one being fetched finds itself canceled when the fetch ends).
   const unfetched = job.input.url !== undefined && job.input.sha256 === '';
-  if (!(unfetched && deps.fetchQueue && (await deps.fetchQueue.remove(job.id)) === 1)) {
+  if (!(unfetched && deps.fetchQueue && (await deps.fetchQueue.remove(job.id)))) {
     // BullMQ refuses to remove a job a worker has locked: that one is running and will finish.
-    if ((await deps.queue.remove(job.id)) !== 1 && !(unfetched && !(await deps.queue.getJob(job.id)))) return;
+    if (!(await deps.queue.remove(job.id)) && !(unfetched && !(await deps.queue.has(job.id)))) return;
   }
-  const c = await deps.jobs.cancel(job.id, batchId, now);
-  if (!c.ok) return;
-  const stored = await deps.jobs.get(job.id);
-  if (stored?.blobKey) await deps.blobs.delete(stored.blobKey);
-  deps.metrics.jobsFinished.inc({ model: job.model.name, status: 'canceled' });
-  if (c.batchCompleted) await deps.onBatchCompleted?.(batchId);
+  // The blob is read back after the cancel: a fetched item may have got one since `job` was read.
+  await deps.lifecycle.cancel({ id: job.id, model: job.model.name, batchId, webhook: false }, now);
 }
 
 export { mustGet as getBatch };
