@@ -7,7 +7,7 @@ import type { NewJob } from '../../shared/job-types.js';
 import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 import type { JobFields } from '../job-fields.js';
 import { parseUrlLine, type RefusedLine, type UrlItem } from '../url-batch-line.js';
-import { cancelBatch, failUnqueued, getBatch, sealBatch, type BatchDeps } from './batches.js';
+import { cancelBatch, failUnqueued, getBatch, notOpen, sealBatch, type BatchDeps } from './batches.js';
 import { fetchPayload, modelOf, pendingInput } from './submit-url-job.js';
 
 export interface UrlBatchDeps extends BatchDeps {
@@ -86,7 +86,7 @@ export async function createUrlBatch(
 async function appendChunk(deps: UrlBatchDeps, batchId: string, jobs: NewJob[], cache: boolean, tenant: string): Promise<void> {
   const r = await deps.batches.append(batchId, jobs);
   if (r === 'missing') throw notFound(`no batch ${batchId}`);
-  if (r !== 'ok') throw new AppError('batch_not_open', 409, `the batch is ${r}; it takes no more images`);
+  if (r !== 'ok') throw notOpen(r);
   try {
     // One enqueue span per chunk; every item's payload carries it, so each job's trace starts here.
     await inSpan('enqueue', async () => {
