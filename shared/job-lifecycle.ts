@@ -35,7 +35,7 @@ export interface EndingJob {
 export interface FinishOptions {
   /** Submit to stored result (ms): observed as the end-to-end latency of a success. */
   endToEndMs?: number;
-  /** Observe the store step's duration as the result-write latency (the worker's). */
+  /** The worker's answer: the store step gets its `result write` span and is observed as the result-write latency. */
   timeWrite?: boolean;
 }
 
@@ -57,7 +57,8 @@ export class JobLifecycle {
   async finish(job: EndingJob, outcome: FinishOutcome, opts: FinishOptions = {}): Promise<Ended> {
     const { jobs, metrics } = this.deps;
     const t0 = performance.now();
-    const change = await inSpan('result write', () => jobs.finish(job.id, job.batchId, outcome, new Date().toISOString()));
+    const store = () => jobs.finish(job.id, job.batchId, outcome, new Date().toISOString());
+    const change = opts.timeWrite ? await inSpan('result write', store) : await store();
     if (opts.timeWrite) metrics.resultWrite.observe({ model: job.model }, (performance.now() - t0) / 1000);
     if (!change.ok) return { ...change, view: null };
     metrics.jobsFinished.inc({ model: job.model, status: outcome.kind });
