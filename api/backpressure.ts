@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq';
+import type { JobQueue } from '../shared/queue/index.js';
 import { AppError } from '../shared/errors.js';
 
 /**
@@ -11,7 +11,7 @@ export class Admission {
   private cached: { at: number; waiting: number } | null = null;
 
   constructor(
-    private readonly queue: Queue,
+    private readonly queue: JobQueue<'inference'>,
     private readonly highWater: number,
     private readonly lowWater: number,
     private readonly cacheMs = 250,
@@ -30,7 +30,7 @@ export class Admission {
 
   private async waiting(): Promise<number> {
     if (this.cached && this.now() - this.cached.at < this.cacheMs) return this.cached.waiting;
-    const counts = await this.queue.getJobCounts('wait', 'prioritized', 'delayed');
+    const counts = await this.queue.counts('wait', 'prioritized', 'delayed');
     const waiting = (counts.wait ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
     this.cached = { at: this.now(), waiting };
     return waiting;

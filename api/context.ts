@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import type { Queue } from 'bullmq';
+import type { JobQueue } from '../shared/queue/index.js';
 import type { RedisClient } from '../shared/redis.js';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
@@ -25,7 +25,7 @@ export interface ApiContext {
   config: Readonly<Config>;
   logger: Logger;
   redis: RedisClient;
-  queue: Queue;
+  queue: JobQueue<'inference'>;
   jobs: JobStore;
   blobs: BlobStore;
   models: ModelCatalog;

@@ -1,20 +1,14 @@
-import type { Queue } from 'bullmq';
 import type { JobStore } from '../shared/job-store.js';
-import type { BlobStore } from '../shared/storage.js';
-import type { Metrics } from '../shared/metrics.js';
 import type { Logger } from '../shared/logger.js';
-import type { JobView } from '../shared/job-types.js';
-import { countExpired } from '../shared/deadlines.js';
+import type { JobLifecycle } from '../shared/job-lifecycle.js';
+import type { JobQueue } from '../shared/queue/index.js';
 
 export interface SweepDeps {
   jobs: JobStore;
-  queue: Queue;
-  blobs: BlobStore;
-  metrics: Metrics;
+  queue: JobQueue<'inference'>;
+  /** Ends each expired job (metrics, blob, job.failed webhook, batch completion). */
+  lifecycle: JobLifecycle;
   logger: Logger;
-  /** Told about each job the sweep failed (its job.failed webhook). */
-  onFailed: (job: JobView, requestId: string | null) => Promise<void>;
-  onBatchCompleted: (batchId: string) => Promise<void>;
 }
 
 /** How often each API process sweeps: a deadline is honoured within about this much of passing. */
@@ -36,17 +30,17 @@ export async function sweepDeadlines(deps: SweepDeps, nowMs = Date.now()): Promi
     const ids = await deps.jobs.due(nowMs, PAGE);
     for (const id of ids) {
       const stored = await deps.jobs.get(id);
-      const c = await deps.jobs.expire(id, stored?.view.batch_id, nowMs);
-      if (!c.expired || !stored) continue;
+      if (!stored) {
+        // Its record is past retention: the expiry step only clears the deadline index's entry.
+        await deps.jobs.expire(id, undefined, nowMs);
+        continue;
+      }
+      // The blob is read back after the expiry: an image_url job may have got one since `stored` was read.
+      const c = await deps.lifecycle.expire({ id, model: stored.view.model.name, batchId: stored.view.batch_id }, nowMs);
+      if (!c.expired) continue;
       expired++;
       // A worker that holds it (BullMQ then refuses the removal) finds it failed and does not run it.
-      await deps.queue.remove(id).catch(() => 0);
-      // Read after the expiry: an image_url job may have got its blob since `stored` was read (none before).
-      const after = await deps.jobs.get(id);
-      if (after?.blobKey) await deps.blobs.delete(after.blobKey);
-      countExpired(deps.metrics, stored.view.model.name, 'sweep');
-      if (after) await deps.onFailed(after.view, after.requestId);
-      if (c.batchCompleted && stored.view.batch_id) await deps.onBatchCompleted(stored.view.batch_id);
+      await deps.queue.remove(id).catch(() => false);
     }
     if (ids.length < PAGE) break;
   }

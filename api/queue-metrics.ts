@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import type { Queue } from 'bullmq';
+import type { QueueReader } from '../shared/queue/index.js';
 import type { RedisClient } from '../shared/redis.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Heartbeats } from '../shared/heartbeats.js';
@@ -10,7 +10,7 @@ const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioriti
  * Gauges read from Redis at scrape time (queue depth, oldest waiting job, live workers, Redis itself), so they
  * are right whichever API replica is scraped. A scrape during a Redis outage reports redis_up 0 instead of failing.
  */
-export function registerQueueMetrics(metrics: Metrics, queues: Queue[], redis: RedisClient, heartbeats: Heartbeats, models: string[]) {
+export function registerQueueMetrics(metrics: Metrics, queues: QueueReader[], redis: RedisClient, heartbeats: Heartbeats, models: string[]) {
   const registers = [metrics.registry];
   new client.Gauge({
     name: 'inferq_queue_jobs',
@@ -19,7 +19,7 @@ export function registerQueueMetrics(metrics: Metrics, queues: Queue[], redis: R
     registers,
     async collect() {
       for (const q of queues) {
-        const counts = await q.getJobCounts(...STATES).catch(() => null);
+        const counts = await q.counts(...STATES).catch(() => null);
         if (counts) for (const s of STATES) this.set({ queue: q.name, state: s }, counts[s] ?? 0);
       }
     },
@@ -36,7 +36,7 @@ export function registerQueueMetrics(metrics: Metrics, queues: Queue[], redis: R
       const alive = await Promise.all(models.map((m) => heartbeats.alive(m).catch(() => 0)));
       const workers = Math.max(1, ...alive);
       for (const q of queues) {
-        const c = await q.getJobCounts('waiting', 'prioritized').catch(() => null);
+        const c = await q.counts('waiting', 'prioritized').catch(() => null);
         if (c) this.set({ queue: q.name }, ((c.waiting ?? 0) + (c.prioritized ?? 0)) / workers);
       }
     },
@@ -48,7 +48,7 @@ export function registerQueueMetrics(metrics: Metrics, queues: Queue[], redis: R
     registers,
     async collect() {
       for (const q of queues) {
-        const age = await oldestWaitingAge(q).catch(() => null);
+        const age = await q.oldestWaitingAge().catch(() => null);
         if (age !== null) this.set({ queue: q.name }, age);
       }
     },
@@ -73,16 +73,4 @@ export function registerQueueMetrics(metrics: Metrics, queues: Queue[], redis: R
       this.set(await redis.ping().then(() => 1, () => 0));
     },
   });
-}
-
-/** Age of the oldest job waiting: both ends of the wait list and of the prioritized set (order differs by type). */
-async function oldestWaitingAge(q: Queue): Promise<number> {
-  const ends = await Promise.all([
-    q.getJobs(['wait'], 0, 0, true),
-    q.getJobs(['wait'], 0, 0, false),
-    q.getJobs(['prioritized'], 0, 0, true),
-    q.getJobs(['prioritized'], 0, 0, false),
-  ]);
-  const stamps = ends.flat().map((j) => j?.timestamp).filter((t): t is number => typeof t === 'number');
-  return stamps.length ? Math.max(0, (Date.now() - Math.min(...stamps)) / 1000) : 0;
 }

@@ -1,5 +1,4 @@
 import type { ApiContext } from './context.js';
-import { queuePosition } from './queue-position.js';
 import { cancelJob } from './use-cases/cancel-job.js';
 import { cancelBatch, getBatch, sealBatch } from './use-cases/batches.js';
 import { getJob, type GetJobDeps } from './use-cases/get-job.js';
@@ -32,7 +31,7 @@ export interface RouterDeps {
 /** Each router's dependencies, made of the parts the composition root built: a router sees only what it uses. */
 export function routerDeps(ctx: ApiContext): RouterDeps {
   const { config, redis, jobs, models } = ctx;
-  const read: GetJobDeps = { jobs, queuePosition: (id) => queuePosition(redis, config.redis.prefix, ctx.queue.name, id) };
+  const read: GetJobDeps = { jobs, queuePosition: (id) => ctx.queue.position(id) };
   const submit: SubmitWithWaitDeps = { ...read, waiter: ctx.waiter, submit: ctx.submit, urls: ctx.urls, validateWebhookUrl: ctx.validateWebhookUrl };
   const single = { admit: ctx.submit.admit, upload: ctx.upload, scopeOf: ctx.scopeOf };
   const batch = ctx.batch;
@@ -40,7 +39,7 @@ export function routerDeps(ctx: ApiContext): RouterDeps {
     health: { redis, heartbeats: ctx.heartbeats, defaultModel: models.defaultName },
     models: { models, batching: { max_batch_size: config.batch.maxSize, max_delay_ms: config.batch.maxDelayMs } },
     webhooks: { redis, prefix: config.redis.prefix, configuredSecret: config.webhooks.secret, adminToken: config.adminToken },
-    admin: { adminToken: config.adminToken, queue: ctx.queue, config, redis },
+    admin: { adminToken: config.adminToken, queue: ctx.queue.bull, config, redis },
     jobs: {
       ...single,
       maxWaitSeconds: config.http.maxWaitSeconds,

@@ -8,7 +8,8 @@ import { openBlobStore } from '../shared/storage.js';
 import { ModelCatalog } from '../shared/model-catalog.js';
 import { createMetrics } from '../shared/metrics.js';
 import { Heartbeats } from '../shared/heartbeats.js';
-import { createFetchQueue, createInferenceQueue } from '../shared/job-queues.js';
+import { openQueues } from '../shared/queue/index.js';
+import { JobLifecycle } from '../shared/job-lifecycle.js';
 import { Closers } from '../shared/shutdown.js';
 import { JobWaiter } from './adapters/job-waiter.js';
 import { EventHub } from './sse/event-hub.js';
@@ -22,10 +23,9 @@ import { createHttpServer } from './http-server.js';
 import { ApiKeyRegistry } from './auth/api-keys.js';
 import { Admission } from './backpressure.js';
 import { startDeadlineSweep } from './deadline-sweep.js';
-import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
+import { WebhookNotifier } from '../shared/webhook-notifier.js';
 import type { ApiContext } from './context.js';
 import { ResultCache } from '../shared/result-cache.js';
-import type { JobView } from '../shared/job-types.js';
 import { listen } from '../shared/listen.js';
 
 export interface RunningApi {
@@ -51,11 +51,10 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   const models = ModelCatalog.fromConfig(config);
   const blobs = await openBlobStore(config, logger);
   const jobs = new JobStore(redis, config.redis.prefix, config.retentionSeconds);
-  const queue = createInferenceQueue(config, redis);
+  // The queue adapter, built once: every use case below takes its queues from here.
+  const { inference: queue, fetch: fetchQueue, webhooks: webhookQueue } = openQueues(config, redis);
   closers.add('queue', () => queue.close());
-  const fetchQueue = createFetchQueue(config, redis);
   closers.add('fetch-queue', () => fetchQueue.close());
-  const webhookQueue = createWebhookQueue(config, redis);
   closers.add('webhook-queue', () => webhookQueue.close());
   const metrics = createMetrics('api');
   const heartbeats = new Heartbeats(redis, config.redis.prefix, config.worker.heartbeatTtlSeconds);
@@ -73,16 +72,17 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   const batches = new BatchStore(redis, config.redis.prefix, config.retentionSeconds);
   const notifier = new WebhookNotifier(webhookQueue, batches);
   const onBatchCompleted = (id: string) => notifier.batchEnded(id);
+  const lifecycle = new JobLifecycle({ jobs, blobs, metrics, events: notifier });
   const resultCache = config.resultCacheSeconds > 0
-    ? { cache: new ResultCache(redis, config.redis.prefix, config.resultCacheSeconds), metrics, onSucceeded: (job: JobView, rid: string | null) => notifier.jobChanged(job, 'succeeded', rid) }
+    ? { cache: new ResultCache(redis, config.redis.prefix, config.resultCacheSeconds), metrics, lifecycle }
     : undefined;
   const guard = { allowedHosts: config.outbound.allowedHosts };
-  const batchDeps = { batches, jobs, blobs, queue, fetchQueue, models, metrics, maxPixels: config.uploads.maxPixels, onBatchCompleted, resultCache };
+  const batchDeps = { batches, jobs, blobs, queue, fetchQueue, lifecycle, models, metrics, maxPixels: config.uploads.maxPixels, onBatchCompleted, resultCache };
   const ctx: ApiContext = {
     config, logger, redis, queue, jobs, blobs, models, metrics, heartbeats, waiter, events,
     apiKeys: new ApiKeyRegistry(config.auth.apiKeys, config.auth.apiKeysFile),
     submit: { jobs, blobs, queue, models, idempotency, metrics, maxPixels: config.uploads.maxPixels, admit, resultCache },
-    cancel: { jobs, blobs, queue, fetchQueue, metrics, onCanceled: (job, requestId) => notifier.jobChanged(job, 'canceled', requestId), onBatchCompleted },
+    cancel: { jobs, queue, fetchQueue, lifecycle },
     batch: batchDeps,
     urls: { jobs, fetchQueue, models, idempotency, metrics, guard },
     urlBatch: { ...batchDeps, fetchQueue, guard, maxLines: config.outbound.maxBatchLines },
@@ -91,10 +91,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     scopeOf: (req) => req.apiKeyName ?? 'public',
     validateWebhookUrl: webhookUrlValidator(guard),
   };
-  const stopSweep = startDeadlineSweep({
-    jobs, queue, blobs, metrics, logger, onBatchCompleted,
-    onFailed: (job, requestId) => notifier.jobChanged(job, 'failed', requestId),
-  });
+  const stopSweep = startDeadlineSweep({ jobs, queue, lifecycle, logger });
   closers.add('deadline-sweep', stopSweep);
   const server = createHttpServer(createApp(ctx), logger);
   await listen(server, config.http.port, config.http.host, 'PORT');

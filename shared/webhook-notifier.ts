@@ -1,8 +1,6 @@
-import { Queue, type ConnectionOptions } from 'bullmq';
-import type { Config } from './config.js';
 import type { BatchStore } from './batch-store.js';
 import type { JobView } from './job-types.js';
-import { QUEUES, type WebhookPayload } from './queues.js';
+import type { JobQueue } from './queue/job-queue.js';
 import { currentCarrier } from './tracing.js';
 
 /** The caller's trace (a job's span, a request's): the delivery attempts join it. */
@@ -38,7 +36,7 @@ export function expandEvents(filter: readonly string[]): Set<string> {
  */
 export class WebhookNotifier {
   constructor(
-    private readonly queue: Queue<WebhookPayload>,
+    private readonly queue: JobQueue<'webhooks'>,
     private readonly batches?: BatchStore,
   ) {}
 
@@ -46,11 +44,10 @@ export class WebhookNotifier {
     const type = EVENT_OF[status];
     if (!type || !job.webhook || !expandEvents(job.webhook.events).has(type)) return;
     const eventId = `msg_${job.id}_${type.replace('.', '_')}`;
-    await this.queue.add(
-      'deliver',
-      { eventId, type, url: job.webhook.url, jobId: job.id, ...(requestId ? { requestId } : {}), ...traceOf() },
-      { jobId: eventId },
-    );
+    await this.queue.add({
+      data: { eventId, type, url: job.webhook.url, jobId: job.id, ...(requestId ? { requestId } : {}), ...traceOf() },
+      jobId: eventId,
+    });
   }
 
   /**
@@ -62,21 +59,6 @@ export class WebhookNotifier {
     const url = batch?.completed_at ? batch.webhook?.url : undefined;
     if (!url) return;
     const eventId = `msg_${batchId}_batch_completed`;
-    await this.queue.add('deliver', { eventId, type: 'batch.completed', url, batchId, ...traceOf() }, { jobId: eventId });
+    await this.queue.add({ data: { eventId, type: 'batch.completed', url, batchId, ...traceOf() }, jobId: eventId });
   }
-}
-
-/** The webhooks queue, with one attempt per retry-schedule entry plus the first. */
-export function createWebhookQueue(config: Readonly<Config>, connection: ConnectionOptions): Queue<WebhookPayload> {
-  return new Queue<WebhookPayload>(QUEUES.webhooks, {
-    connection,
-    prefix: config.redis.prefix,
-    defaultJobOptions: {
-      attempts: config.webhooks.retrySchedule.length + 1,
-      backoff: { type: 'webhook' },
-      // Kept for the retention period so the event id keeps deduplicating a status change reported twice.
-      removeOnComplete: { age: config.retentionSeconds },
-      removeOnFail: { age: config.retentionSeconds },
-    },
-  });
 }

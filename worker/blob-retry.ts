@@ -1,4 +1,4 @@
-import { UnrecoverableError } from 'bullmq';
+import { UnrecoverableError } from '../shared/queue/index.js';
 import type { Logger } from '../shared/logger.js';
 import { BlobUnavailableError, type BlobStore } from '../shared/storage.js';
 

@@ -1,31 +1,28 @@
 import { createHash } from 'node:crypto';
-import { Worker, type Job, type Queue } from 'bullmq';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { RedisClient } from '../shared/redis.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { BlobStore } from '../shared/storage.js';
-import type { Metrics } from '../shared/metrics.js';
-import type { JobError, JobView } from '../shared/job-types.js';
+import type { JobError } from '../shared/job-types.js';
+import type { JobLifecycle } from '../shared/job-lifecycle.js';
 import { AppError } from '../shared/errors.js';
 import { fetchImage, ImageFetchError, type FetchLimits } from '../shared/image-fetch.js';
 import { inspectImage } from '../shared/image-header.js';
 import { inputAttacher } from '../shared/fetched-input.js';
-import type { FetchPayload } from '../shared/job-queues.js';
-import { QUEUES, toBullPriority, type InferencePayload } from '../shared/queues.js';
-// The one fair enqueue of batch items (it lives with the API's batch appends, its other caller).
-import { enqueueItems } from '../api/use-cases/batch-jobs.js';
+import {
+  QUEUES, createConsumer, enqueueItems, enqueueJob, type Consumer, type FetchPayload, type InferencePayload, type JobQueue, type QueuedJob,
+} from '../shared/queue/index.js';
 
 export interface FetchDeps {
   config: Readonly<Config>;
   redis: RedisClient;
   jobs: JobStore;
   blobs: BlobStore;
-  metrics: Metrics;
   logger: Logger;
-  inference: Queue<InferencePayload>;
-  onFailed: (job: JobView, requestId: string | null) => Promise<void>;
-  onBatchCompleted: (batchId: string) => Promise<void>;
+  inference: JobQueue<'inference'>;
+  /** A fetch that fails ends its job here (state, metrics, webhook, batch). */
+  lifecycle: JobLifecycle;
 }
 
 /**
@@ -35,7 +32,7 @@ export interface FetchDeps {
  * meanwhile is left alone; a fetch or check that fails ends the job `failed` through the usual finish step, so
  * batch counts, waiters and webhooks follow.
  */
-export function createFetchConsumer(deps: FetchDeps): Worker<FetchPayload> {
+export function createFetchConsumer(deps: FetchDeps): Consumer<'image-fetch'> {
   const { config } = deps;
   const limits: FetchLimits = {
     guard: { allowedHosts: config.outbound.allowedHosts },
@@ -45,7 +42,7 @@ export function createFetchConsumer(deps: FetchDeps): Worker<FetchPayload> {
     maxRedirects: config.outbound.maxRedirects,
   };
   const attach = inputAttacher(deps.redis, config.redis.prefix);
-  const processor = async (job: Job<FetchPayload>) => {
+  const processor = async (job: QueuedJob<FetchPayload>) => {
     const p = job.data;
     if ((await deps.jobs.status(p.jobId)) !== 'queued') return;
     let bytes: Buffer;
@@ -74,36 +71,25 @@ export function createFetchConsumer(deps: FetchDeps): Worker<FetchPayload> {
     // A batch item takes its turn in its batch's fair share as it enters the inference queue, i.e. now, when it
     // is fetched (the same step as uploaded items: enqueueItems); a single job its priority's number.
     if (p.batchId) await enqueueItems(deps.inference, [payload]);
-    else await deps.inference.add('classify', payload, { jobId: p.jobId, priority: toBullPriority(p.priority) });
+    else await enqueueJob(deps.inference, payload, p.priority);
     // A cancel that read the job before its blob was recorded could not delete it: the blob goes here then.
     if ((await deps.jobs.status(p.jobId)) === 'canceled') await deps.blobs.delete(blobKey);
   };
-  const worker = new Worker<FetchPayload>(QUEUES.fetch, processor, {
-    connection: deps.redis,
-    prefix: config.redis.prefix,
+  const consumer = createConsumer(QUEUES.fetch, processor, config, deps.redis, {
     concurrency: config.outbound.fetchConcurrency,
     // Longer than the longest fetch, so a slow but healthy fetch is never taken for stalled and run twice.
-    lockDuration: config.outbound.fetchTimeoutMs + 30_000,
-    autorun: false,
+    lockDurationMs: config.outbound.fetchTimeoutMs + 30_000,
   });
-  worker.on('failed', (job, err) => {
+  consumer.onFailed((job, err, { final }) => {
     // Out of attempts on something other than the fetch (Redis, the blob store): the job must still end.
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+    if (final) {
       void fail(deps, job.data, { code: 'fetch_failed', message: `the fetched image could not be stored: ${err.message}` }).catch(() => undefined);
     }
   });
-  return worker;
+  return consumer;
 }
 
 async function fail(deps: FetchDeps, p: FetchPayload, error: JobError): Promise<void> {
-  const done = await deps.jobs.finish(p.jobId, p.batchId, { kind: 'failed', error }, new Date().toISOString());
-  if (!done.ok) return;
-  deps.metrics.jobsFinished.inc({ model: p.model, status: 'failed' });
-  deps.metrics.jobFailures.inc({ model: p.model, code: error.code });
-  deps.logger.info({ job_id: p.jobId, request_id: p.requestId, code: error.code, reason: error.message }, 'image_url job failed before inference');
-  if (p.webhook) {
-    const stored = await deps.jobs.get(p.jobId);
-    if (stored) await deps.onFailed(stored.view, stored.requestId);
-  }
-  if (done.batchCompleted && p.batchId) await deps.onBatchCompleted(p.batchId);
+  const done = await deps.lifecycle.finish({ id: p.jobId, model: p.model, batchId: p.batchId, webhook: p.webhook === true }, { kind: 'failed', error });
+  if (done.ok) deps.logger.info({ job_id: p.jobId, request_id: p.requestId, code: error.code, reason: error.message }, 'image_url job failed before inference');
 }

@@ -1,18 +1,17 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import type { ImageDims, InferencePayload } from '../shared/queues.js';
+import { UnrecoverableError, giveBack, type ImageDims, type InferencePayload, type QueuedJob } from '../shared/queue/index.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { BlobStore } from '../shared/storage.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Logger } from '../shared/logger.js';
-import type { JobStatus, JobView } from '../shared/job-types.js';
+import type { JobView } from '../shared/job-types.js';
+import type { EndingJob, JobLifecycle } from '../shared/job-lifecycle.js';
 import { itemDims, type LoadedModel, type ModelRegistry } from './model-registry.js';
 import { decodeResized, type RawImage } from './preprocess.js';
 import { InvalidImageError } from './invalid-image-error.js';
 import { IsolatedCrashError, runIsolated } from './isolated-run.js';
 import { answerWithoutCache, type ResultReuse, type RunOutput } from './result-reuse.js';
-import { countExpired } from '../shared/deadlines.js';
 import { activeTraceId, inSpan } from '../shared/tracing.js';
 
 export interface ProcessDeps {
@@ -26,12 +25,12 @@ export interface ProcessDeps {
   crashOnSha256?: string;
   /** True once the worker is shutting down: jobs it fetches from then on go back to the queue untouched. */
   isClosing?: () => boolean;
-  /** Told about every status change this worker makes (webhooks). */
-  onStatus?: (job: JobView, status: 'processing' | 'succeeded' | 'failed', requestId: string | null) => Promise<void>;
+  /** How a job ends (state, metrics, blob, webhook, batch): shared/job-lifecycle.ts. */
+  lifecycle: JobLifecycle;
+  /** Told when a job with a webhook starts (`job.started`). */
+  onStarted?: (job: JobView, requestId: string | null) => Promise<void>;
   /** The result cache's worker side (absent when RESULT_CACHE_SECONDS is 0). */
   reuse?: ResultReuse;
-  /** Told when a job's end completed its batch (and again when a re-run finds its batch completed). */
-  onBatchCompleted?: (batchId: string) => Promise<void>;
 }
 
 const since = (t: number) => performance.now() - t;
@@ -45,14 +44,11 @@ const ISOLATED_TIMEOUT_MS = 60_000;
  * what clients read.
  */
 export function createProcessor(deps: ProcessDeps) {
-  return async (job: Job<InferencePayload>, token?: string): Promise<{ stored: boolean }> => {
+  return async (job: QueuedJob<InferencePayload>, token?: string): Promise<{ stored: boolean }> => {
     const { jobId, model, blobKey, batchId } = job.data;
     const log = deps.logger.child({ job_id: jobId, request_id: job.data.requestId, model });
-    if (deps.isClosing?.() && token) {
-      // Fetched while closing (BullMQ can hand out one more job): give it back untouched, with no attempt spent.
-      await job.moveToDelayed(Date.now(), token);
-      throw new DelayedError();
-    }
+    // Fetched while closing (BullMQ can hand out one more job): give it back untouched, with no attempt spent.
+    if (deps.isClosing?.() && token) await giveBack(job, token);
     const loaded = deps.models.get(model);
     if (!loaded) {
       log.error('job for a model this worker does not serve');
@@ -75,12 +71,16 @@ export function createProcessor(deps: ProcessDeps) {
     if (!mark.ok) {
       // Canceled meanwhile, or a re-run of a job that already ended. If its worker died between storing the
       // result and queueing its webhooks, queue them now: they dedupe on the event id.
-      if (mark.expired) countExpired(deps.metrics, model, 'take');
       log.info({ status: mark.status, deadline_exceeded: mark.expired }, 'job not run: it is no longer queued');
-      if (mark.status === 'succeeded' || mark.status === 'failed') await announceAgain(deps, job, mark.status);
+      if (mark.expired) await deps.lifecycle.expiredAtTake(endingOf(job), mark.batchCompleted);
+      else if (mark.status === 'succeeded' || mark.status === 'failed') await deps.lifecycle.announceAgain(endingOf(job), mark.status);
       return { stored: false };
     }
-    if (mark.status === 'first') await notify(deps, job, 'processing');
+    if (mark.status === 'first' && job.data.webhook && deps.onStarted) {
+      // Only jobs with a webhook are read back: the rest need no second round trip per status change.
+      const stored = await deps.jobs.get(jobId);
+      if (stored) await deps.onStarted(stored.view, stored.requestId);
+    }
     const queueMs = Math.max(0, startedAt.getTime() - job.timestamp);
     deps.metrics.queueWait.observe({ model }, queueMs / 1000);
     deps.metrics.tenantQueueWait.observe({ tenant: job.data.tenant ?? 'public' }, queueMs / 1000);
@@ -103,15 +103,8 @@ export function createProcessor(deps: ProcessDeps) {
         batch_size: out.batchSize,
       };
       const storing = performance.now();
-      const done = await inSpan('result write', () => deps.jobs.finish(jobId, batchId, { kind: 'succeeded', predictions, labelSet, timings, cachedFrom }, new Date().toISOString()));
-      deps.metrics.resultWrite.observe({ model }, since(storing) / 1000);
-      if (done.ok) {
-        deps.metrics.jobsFinished.inc({ model, status: 'succeeded' });
-        deps.metrics.endToEnd.observe({ model }, totalMs / 1000);
-        await deps.blobs.delete(blobKey);
-        await notify(deps, job, 'succeeded');
-        if (done.batchCompleted && batchId) await deps.onBatchCompleted?.(batchId);
-      }
+      const outcome = { kind: 'succeeded' as const, predictions, labelSet, timings, cachedFrom };
+      const done = await deps.lifecycle.finish(endingOf(job), outcome, { endToEndMs: totalMs, timeWrite: true });
       // The job's access line: one per finished job (failures log theirs in failJob).
       if (done.ok) log.info({ status: 'succeeded', ...timings, store_ms: round(since(storing)), batch_id: batchId, trace_id: activeTraceId() }, 'job finished');
       return { stored: true };
@@ -189,33 +182,16 @@ function errorOf(err: unknown) {
   return m ? { code: m[1]!, message: m[2]! } : { code: 'inference_error', message };
 }
 
-/** Stores a final failure once (also used for jobs that failed by stalling too often) and frees the blob. */
-export async function failJob(deps: ProcessDeps, job: Job<InferencePayload>, error: { code: string; message: string }) {
-  const { jobId, model, blobKey, batchId } = job.data;
-  const done = await deps.jobs.finish(jobId, batchId, { kind: 'failed', error }, new Date().toISOString());
+/** What the lifecycle needs of a job: its payload knows the blob and whether there is a webhook. */
+const endingOf = (job: QueuedJob<InferencePayload>): EndingJob => ({
+  id: job.data.jobId, model: job.data.model, batchId: job.data.batchId, blobKey: job.data.blobKey, webhook: job.data.webhook === true,
+});
+
+/** Stores a final failure once (also used for jobs that failed by stalling too often), with its access line. */
+export async function failJob(deps: ProcessDeps, job: QueuedJob<InferencePayload>, error: { code: string; message: string }) {
+  const { jobId, model, batchId } = job.data;
+  const done = await deps.lifecycle.finish(endingOf(job), { kind: 'failed', error });
   if (done.ok) {
     deps.logger.info({ job_id: jobId, request_id: job.data.requestId, model, batch_id: batchId, status: 'failed', code: error.code, attempts: job.attemptsStarted, trace_id: activeTraceId() }, 'job finished');
-    deps.metrics.jobsFinished.inc({ model, status: 'failed' });
-    deps.metrics.jobFailures.inc({ model, code: error.code });
-    await deps.blobs.delete(blobKey);
-    await notify(deps, job, 'failed');
-    if (done.batchCompleted && batchId) await deps.onBatchCompleted?.(batchId);
   }
-}
-
-/**
- * Repeats what follows an ended job for a worker that died before doing it: freeing the blob, webhooks and the
- * batch event, all idempotent. (Waiters were told by the finishing script itself.)
- */
-async function announceAgain(deps: ProcessDeps, job: Job<InferencePayload>, status: JobStatus & ('succeeded' | 'failed')) {
-  await deps.blobs.delete(job.data.blobKey);
-  await notify(deps, job, status);
-  if (job.data.batchId) await deps.onBatchCompleted?.(job.data.batchId);
-}
-
-// Only jobs with a webhook are read back: the rest need no second round trip per status change.
-async function notify(deps: ProcessDeps, job: Job<InferencePayload>, status: 'processing' | 'succeeded' | 'failed') {
-  if (!deps.onStatus || !job.data.webhook) return;
-  const stored = await deps.jobs.get(job.data.jobId);
-  if (stored) await deps.onStatus(stored.view, status, stored.requestId);
 }

@@ -2,7 +2,7 @@ import { topK, labelSetAnswer } from './postprocess.js';
 import { CACHED_TOP_K, type CachedAnswer, type ResultCache } from '../shared/result-cache.js';
 import type { LabelSetResult } from '../shared/label-sets.js';
 import type { Metrics } from '../shared/metrics.js';
-import type { InferencePayload } from '../shared/queues.js';
+import type { InferencePayload } from '../shared/queue/index.js';
 import type { Prediction } from './postprocess.js';
 import type { ItemOutput, LoadedModel } from './model-registry.js';
 

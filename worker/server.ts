@@ -1,4 +1,3 @@
-import { Worker } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Config } from '../shared/config.js';
@@ -11,7 +10,8 @@ import { withReadRetries } from './blob-retry.js';
 import { ModelCatalog } from '../shared/model-catalog.js';
 import { createMetrics } from '../shared/metrics.js';
 import { Heartbeats } from '../shared/heartbeats.js';
-import { QUEUES, type InferencePayload } from '../shared/queues.js';
+import { QUEUES, createConsumer, openQueue } from '../shared/queue/index.js';
+import { JobLifecycle } from '../shared/job-lifecycle.js';
 import { Closers } from '../shared/shutdown.js';
 import { ensureModelFiles } from '../models/fetch-models.js';
 import { loadManifest } from '../shared/model-manifest.js';
@@ -21,12 +21,11 @@ import { ResultReuse } from './result-reuse.js';
 import { ResultCache } from '../shared/result-cache.js';
 import { startMetricsServer } from './metrics-server.js';
 import { createWebhookWorker } from './webhook-worker.js';
-import { WebhookNotifier, createWebhookQueue } from '../shared/webhook-notifier.js';
+import { WebhookNotifier } from '../shared/webhook-notifier.js';
 import { webhookSecret } from '../shared/webhook-secret.js';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { recordSpan } from '../shared/tracing.js';
 import { tracedProcessor } from './traced-processor.js';
-import { createInferenceQueue } from '../shared/job-queues.js';
 import { createFetchConsumer } from './fetch-consumer.js';
 
 export interface RunningWorker {
@@ -83,37 +82,35 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   const blobs = withReadRetries(await openBlobStore(config, log), { budgetMs: config.storage.readRetryMs, log, isClosing: () => closing });
   const jobs = new JobStore(redis, config.redis.prefix, config.retentionSeconds);
   const heartbeats = new Heartbeats(redis, config.redis.prefix, config.worker.heartbeatTtlSeconds);
-  const webhookQueue = createWebhookQueue(config, redis);
+  const webhookQueue = openQueue(QUEUES.webhooks, config, redis);
   closers.add('webhook-queue', () => webhookQueue.close());
   const batches = new BatchStore(redis, config.redis.prefix, config.retentionSeconds);
   const notifier = new WebhookNotifier(webhookQueue, batches);
+  const lifecycle = new JobLifecycle({ jobs, blobs, metrics, events: notifier });
   const deps: ProcessDeps = {
     jobs, blobs, models, metrics, logger: log, maxPixels: config.uploads.maxPixels, crashOnSha256: config.faults.crashOnSha256,
-    onStatus: (job, status, requestId) => notifier.jobChanged(job, status, requestId),
+    lifecycle,
+    onStarted: (job, requestId) => notifier.jobChanged(job, 'processing', requestId),
     isClosing: () => closing,
-    onBatchCompleted: (id) => notifier.batchEnded(id),
     reuse: config.resultCacheSeconds > 0 ? new ResultReuse(new ResultCache(redis, config.redis.prefix, config.resultCacheSeconds), metrics) : undefined,
   };
 
-  const worker = new Worker<InferencePayload>(QUEUES.inference, tracedProcessor(createProcessor(deps)), {
-    connection: redis,
-    prefix: config.redis.prefix,
+  const worker = createConsumer(QUEUES.inference, tracedProcessor(createProcessor(deps)), config, redis, {
     concurrency: config.worker.concurrency,
     // lockDuration must exceed the longest wait for a batch slot plus a batch run, or a healthy job is taken
     // for stalled and runs twice; inference runs off the event loop, so renewals are not delayed by it.
-    lockDuration: config.worker.lockDurationMs,
-    stalledInterval: config.worker.stalledIntervalMs,
+    lockDurationMs: config.worker.lockDurationMs,
+    stalledIntervalMs: config.worker.stalledIntervalMs,
     maxStalledCount: config.worker.maxStalledCount,
-    autorun: false,
   });
-  worker.on('failed', (job, err) => {
+  worker.onFailed((job, _err, { stalled }) => {
     // Jobs that stalled too often fail without their processor running: store that failure here.
-    if (job && /stalled/i.test(err.message)) {
+    if (stalled) {
       log.warn({ job_id: job.data.jobId, request_id: job.data.requestId }, 'job failed: it stalled repeatedly (its worker died running it)');
       void failJob(deps, job, { code: 'worker_crashed', message: 'the job stalled repeatedly (its worker died while running it)' });
     }
   });
-  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+  worker.onError((err) => log.warn({ err: err.message }, 'worker error'));
   closers.add('bullmq-worker', async () => {
     // Stop fetching, let the jobs in hand finish; their batches run without waiting for the delay.
     closing = true;
@@ -127,18 +124,16 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
     secret: await webhookSecret(redis, config.redis.prefix, config.webhooks.secret),
     loadBatch: (id) => batches.get(id),
   });
-  webhooks.on('error', (err) => log.warn({ err: err.message }, 'webhook worker error'));
+  webhooks.onError((err) => log.warn({ err: err.message }, 'webhook worker error'));
   closers.add('webhook-worker', () => webhooks.close());
 
   // The fetch stage of image_url jobs: its own consumer and concurrency, never an inference slot.
-  const inference = createInferenceQueue(config, redis);
+  const inference = openQueue(QUEUES.inference, config, redis);
   closers.add('inference-queue', () => inference.close());
   const fetcher = createFetchConsumer({
-    config, redis, jobs, blobs, metrics, logger: log.child({ component: 'fetch' }), inference,
-    onFailed: (job, requestId) => notifier.jobChanged(job, 'failed', requestId),
-    onBatchCompleted: (batchId) => notifier.batchEnded(batchId),
+    config, redis, jobs, blobs, logger: log.child({ component: 'fetch' }), inference, lifecycle,
   });
-  fetcher.on('error', (err) => log.warn({ err: err.message }, 'fetch worker error'));
+  fetcher.onError((err) => log.warn({ err: err.message }, 'fetch worker error'));
   closers.add('fetch-worker', () => fetcher.close());
 
   const beat = () => heartbeats.beat(id, models.names, { metrics_port: http.port }).catch(() => undefined);

@@ -1,11 +1,10 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../shared/redis.js';
 import { Webhook } from 'standardwebhooks';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { JobStore } from '../shared/job-store.js';
-import { QUEUES, type WebhookPayload } from '../shared/queues.js';
+import { QUEUES, UnrecoverableError, createConsumer, type Consumer, type QueuedJob, type WebhookPayload } from '../shared/queue/index.js';
 import { checkUrl, guardedLookup } from '../shared/ssrf-guard.js';
 import { SpanKind, contextFrom, currentCarrier, inSpan } from '../shared/tracing.js';
 import { postWebhook, type DeliveryResult } from './webhook-client.js';
@@ -38,14 +37,14 @@ export interface WebhookWorkerDeps {
  * other receivers. Retries follow WEBHOOK_RETRY_SCHEDULE (plus up to 10 % jitter, never before Retry-After);
  * 410 Gone stops at once; every attempt is recorded on the job.
  */
-export function createWebhookWorker(deps: WebhookWorkerDeps): Worker<WebhookPayload> {
+export function createWebhookWorker(deps: WebhookWorkerDeps): Consumer<'webhooks'> {
   const { config } = deps;
   const schedule = config.webhooks.retrySchedule;
   const signer = new Webhook(deps.secret);
   const guard = { allowedHosts: config.webhooks.allowedHosts };
   const lookup = guardedLookup(guard);
 
-  const processor = async (job: Job<WebhookPayload>) => {
+  const processor = async (job: QueuedJob<WebhookPayload>) => {
     const p = job.data;
     const attempt = job.attemptsMade + 1;
     const last = attempt >= schedule.length + 1;
@@ -103,20 +102,15 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): Worker<WebhookPayl
     throw new RetryableDelivery(why, result.retryAfterMs);
   };
 
-  return new Worker<WebhookPayload>(QUEUES.webhooks, processor, {
-    connection: deps.redis,
-    prefix: config.redis.prefix,
+  return createConsumer(QUEUES.webhooks, processor, config, deps.redis, {
     concurrency: config.webhooks.concurrency,
-    autorun: false,
     // A delivery can legitimately take the whole timeout; its lock must outlive that.
-    lockDuration: Math.max(30_000, config.webhooks.timeoutMs * 2),
-    settings: {
-      backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => {
-        const base = schedule[Math.min(attemptsMade, schedule.length) - 1] ?? 0;
-        const jittered = base * (1 + Math.random() * 0.1);
-        const retryAfter = err instanceof RetryableDelivery ? (err.retryAfterMs ?? 0) : 0;
-        return Math.round(Math.max(jittered, retryAfter));
-      },
+    lockDurationMs: Math.max(30_000, config.webhooks.timeoutMs * 2),
+    backoff: (attemptsMade, err) => {
+      const base = schedule[Math.min(attemptsMade, schedule.length) - 1] ?? 0;
+      const jittered = base * (1 + Math.random() * 0.1);
+      const retryAfter = err instanceof RetryableDelivery ? (err.retryAfterMs ?? 0) : 0;
+      return Math.round(Math.max(jittered, retryAfter));
     },
   });
 }

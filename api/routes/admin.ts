@@ -5,8 +5,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { AppError } from '../../shared/errors.js';
-import { QUEUES } from '../../shared/queues.js';
-import { createWebhookQueue } from '../../shared/webhook-notifier.js';
+import { QUEUES, openQueue } from '../../shared/queue/index.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { Config } from '../../shared/config.js';
 import type { RedisClient } from '../../shared/redis.js';
@@ -167,7 +166,7 @@ export function adminRouter(deps: AdminRoutesDeps, queues?: Queue[]): Router {
 
 /** A second handle on the webhooks queue over the API's own connection (nothing new to close). */
 function webhooksQueue(deps: AdminRoutesDeps): Queue {
-  const q = createWebhookQueue(deps.config, deps.redis);
+  const q = openQueue(QUEUES.webhooks, deps.config, deps.redis).bull;
   // The shared connection logs its own errors (shared/redis.ts); without a listener BullMQ prints them raw.
   q.on('error', () => undefined);
   return q;

@@ -1,13 +1,10 @@
-import type { Queue } from 'bullmq';
 import { inspectImage } from '../image-header.js';
 import { newJobId } from '../../shared/ids.js';
 import type { UploadedImage } from '../middleware/upload.js';
 import type { BlobStore } from '../../shared/storage.js';
 import type { ModelSpec } from '../../shared/model-manifest.js';
 import type { NewJob } from '../../shared/job-types.js';
-import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
-import { batchItemPriority, type InferencePayload } from '../../shared/queues.js';
-import { reserveShare } from './fair-share.js';
+import type { InferencePayload } from '../../shared/queue/index.js';
 import type { CachedAnswer } from '../../shared/result-cache.js';
 import { lookup, type CacheDeps } from './cached-job.js';
 
@@ -113,19 +110,4 @@ async function storeAll(blobs: BlobStore, files: (UploadedImage | null)[]): Prom
     throw failure.err;
   }
   return keys;
-}
-
-/**
- * Batch items run at the default level, after the single jobs of that level, and batches take turns: each item's
- * round comes from its place in its batch's fair share (see fair-share.ts and batchItemPriority).
- */
-export async function enqueueItems(queue: Queue<InferencePayload>, payloads: InferencePayload[]): Promise<void> {
-  // One enqueue span for the append; every item's payload carries it, so each job's trace starts here.
-  await inSpan('enqueue', async () => {
-    const first = await reserveShare(queue, payloads[0]!.batchId!, payloads.length);
-    const trace = currentCarrier();
-    await queue.addBulk(
-      payloads.map((data, i) => ({ name: 'classify', data: trace ? { ...data, trace } : data, opts: { jobId: data.jobId, priority: batchItemPriority(first + i) } })),
-    );
-  }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.jobs': payloads.length } });
 }

@@ -2,13 +2,14 @@ import { JobStore } from '../../shared/job-store.js';
 import type { CachedAnswer, CacheQuestion, ResultCache } from '../../shared/result-cache.js';
 import type { JobView, NewJob } from '../../shared/job-types.js';
 import type { Metrics } from '../../shared/metrics.js';
+import type { JobLifecycle } from '../../shared/job-lifecycle.js';
 
 /** The result cache as the submit paths use it; absent when RESULT_CACHE_SECONDS is 0. */
 export interface CacheDeps {
   cache: ResultCache;
   metrics: Metrics;
-  /** Webhooks of a job answered from the cache (`job.succeeded` / `job.completed`). */
-  onSucceeded: (job: JobView, requestId: string | null) => Promise<void>;
+  /** Ends a job answered from the cache like any other (counts, `job.succeeded` webhook, batch completion). */
+  lifecycle: JobLifecycle;
 }
 
 /** Cache hits cost no model, no worker and no queue: they have nothing to wait for. */
@@ -22,21 +23,18 @@ export async function lookup(deps: CacheDeps, q: CacheQuestion, topK: number): P
 }
 
 /**
- * Ends a just-created job record with a cached answer, through the same finish script as a worker (so batch
- * counts, the job-events message and retention are as for any job), then queues its webhooks. The record was
- * never queued and holds no blob.
+ * Ends a just-created job record with a cached answer, through the job lifecycle like a worker's answer (so batch
+ * counts and completion, the job-events message, metrics, webhooks and retention are as for any job). The record
+ * was never queued and holds no blob.
  */
 export async function completeFromCache(
   jobs: JobStore,
   deps: CacheDeps,
   job: NewJob,
   answer: CachedAnswer,
-): Promise<{ view: JobView; batchCompleted: boolean }> {
+): Promise<JobView> {
   const outcome = { kind: 'succeeded' as const, predictions: answer.predictions, labelSet: answer.label_set, timings: NO_TIMINGS, cachedFrom: answer.job_id };
-  const done = await jobs.finish(job.id, job.batchId, outcome, new Date().toISOString());
-  deps.metrics.jobsFinished.inc({ model: job.model.name, status: 'succeeded' });
-  const stored = await jobs.get(job.id);
-  const view = stored?.view ?? JobStore.viewOf(job);
-  if (job.webhook) await deps.onSucceeded(view, job.requestId);
-  return { view, batchCompleted: done.batchCompleted };
+  const ending = { id: job.id, model: job.model.name, batchId: job.batchId, blobKey: '', webhook: job.webhook !== null };
+  const done = await deps.lifecycle.finish(ending, outcome);
+  return done.view ?? (await jobs.get(job.id))?.view ?? JobStore.viewOf(job);
 }

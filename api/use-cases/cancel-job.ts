@@ -1,21 +1,16 @@
-import type { Queue } from 'bullmq';
 import { AppError, notFound } from '../../shared/errors.js';
 import type { JobStore } from '../../shared/job-store.js';
-import type { BlobStore } from '../../shared/storage.js';
-import type { Metrics } from '../../shared/metrics.js';
 import type { JobView } from '../../shared/job-types.js';
+import type { JobLifecycle } from '../../shared/job-lifecycle.js';
+import type { JobQueue } from '../../shared/queue/index.js';
 
 export interface CancelDeps {
   jobs: JobStore;
-  blobs: BlobStore;
-  queue: Queue;
+  queue: JobQueue<'inference'>;
   /** The fetch stage's queue: an image_url job may still wait there. */
-  fetchQueue?: Queue;
-  metrics: Metrics;
-  /** Told about a job that was canceled (webhooks, batch counts). */
-  onCanceled?: (job: JobView, requestId?: string) => Promise<void>;
-  /** Told when this cancel ended the last open item of a batch. */
-  onBatchCompleted?: (batchId: string) => Promise<void>;
+  fetchQueue?: JobQueue<'image-fetch'>;
+  /** Ends the canceled job: counts, blob, `job.canceled` webhook, batch completion. */
+  lifecycle: JobLifecycle;
 }
 
 const notCancelable = (status: string) =>
@@ -29,26 +24,15 @@ export async function cancelJob(deps: CancelDeps, id: string, requestId?: string
   const stored = await deps.jobs.get(id);
   if (!stored) throw notFound(`no job ${id}`);
   if (stored.view.status !== 'queued') throw notCancelable(stored.view.status);
-  const queued = await deps.queue.getJob(id);
-  if (queued) {
-    try {
-      await queued.remove();
-    } catch {
-      throw notCancelable('processing');
-    }
-  } else {
-    // Waiting for its image_url to be fetched (or being fetched: the fetch stage then finds it canceled).
+  // Taken out of the inference queue, or found there locked by a worker (running), or not there: then it is
+  // waiting for its image_url to be fetched (or being fetched: the fetch stage then finds it canceled).
+  if (!(await deps.queue.remove(id))) {
+    if (await deps.queue.has(id)) throw notCancelable('processing');
     await deps.fetchQueue?.remove(id);
   }
-  const r = await deps.jobs.cancel(id, stored.view.batch_id, new Date().toISOString());
+  // The blob is read back after the cancel: a fetched image_url job may have got one since `stored` was read.
+  const r = await deps.lifecycle.cancel({ id, model: stored.view.model.name, batchId: stored.view.batch_id, requestId });
   if (r.status === 'missing') throw notFound(`no job ${id}`);
   if (!r.ok) throw notCancelable(r.status);
-  // The record read after the cancel: a fetched image_url job may have got its blob since `stored` was read.
-  const ended = (await deps.jobs.get(id))!;
-  if (ended.blobKey) await deps.blobs.delete(ended.blobKey);
-  deps.metrics.jobsFinished.inc({ model: stored.view.model.name, status: 'canceled' });
-  const after = ended.view;
-  await deps.onCanceled?.(after, requestId);
-  if (r.batchCompleted && after.batch_id) await deps.onBatchCompleted?.(after.batch_id);
-  return after;
+  return r.view!;
 }

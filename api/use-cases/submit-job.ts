@@ -1,5 +1,4 @@
 import { claimOrReplay } from './idempotent-replay.js';
-import type { Queue } from 'bullmq';
 import type { JobFields } from '../job-fields.js';
 import type { UploadedImage } from '../middleware/upload.js';
 import { inspectImage } from '../image-header.js';
@@ -10,7 +9,7 @@ import { JobStore } from '../../shared/job-store.js';
 import type { BlobStore } from '../../shared/storage.js';
 import { requireLabelSet, type ModelCatalog } from '../../shared/model-catalog.js';
 import type { Metrics } from '../../shared/metrics.js';
-import { toBullPriority, type InferencePayload } from '../../shared/queues.js';
+import { enqueueJob, type InferencePayload, type JobQueue } from '../../shared/queue/index.js';
 import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 import type { JobView, NewJob } from '../../shared/job-types.js';
 import { completeFromCache, lookup, type CacheDeps } from './cached-job.js';
@@ -18,7 +17,7 @@ import { completeFromCache, lookup, type CacheDeps } from './cached-job.js';
 export interface SubmitDeps {
   jobs: JobStore;
   blobs: BlobStore;
-  queue: Queue<InferencePayload>;
+  queue: JobQueue<'inference'>;
   models: ModelCatalog;
   idempotency: IdempotencyStore;
   metrics: Metrics;
@@ -89,13 +88,13 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
         webhook: fields.webhookUrl ? { url: fields.webhookUrl, events: fields.webhookEvents } : null,
       };
       await deps.jobs.create(record);
-      if (hit) cachedView = (await completeFromCache(deps.jobs, deps.resultCache!, record, hit)).view;
+      if (hit) cachedView = await completeFromCache(deps.jobs, deps.resultCache!, record, hit);
       else {
         // The enqueue span's context travels in the payload: the worker's spans continue this trace.
         await inSpan('enqueue', async () => {
           const trace = currentCarrier();
           if (trace) payload.trace = trace;
-          await deps.queue.add('classify', payload, { jobId: id, priority: toBullPriority(fields.priority, 'single') });
+          await enqueueJob(deps.queue, payload, fields.priority);
         }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.job_id': id } });
       }
     } catch (err) {

@@ -1,5 +1,4 @@
 import { claimOrReplay } from './idempotent-replay.js';
-import type { Queue } from 'bullmq';
 import type { JobFields } from '../job-fields.js';
 import { AppError } from '../../shared/errors.js';
 import { newJobId } from '../../shared/ids.js';
@@ -9,13 +8,13 @@ import { requireLabelSet, type ModelCatalog } from '../../shared/model-catalog.j
 import type { ModelSpec } from '../../shared/model-manifest.js';
 import type { Metrics } from '../../shared/metrics.js';
 import { checkUrl, OutboundUrlError, type GuardOptions } from '../../shared/ssrf-guard.js';
-import { fetchPriority, type FetchPayload } from '../../shared/job-queues.js';
+import { enqueueFetches, type FetchPayload, type JobQueue } from '../../shared/queue/index.js';
 import type { JobInput, JobView, NewJob } from '../../shared/job-types.js';
 import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 
 export interface UrlSubmitDeps {
   jobs: JobStore;
-  fetchQueue: Queue<FetchPayload>;
+  fetchQueue: JobQueue<'image-fetch'>;
   models: ModelCatalog;
   idempotency: IdempotencyStore;
   metrics: Metrics;
@@ -77,7 +76,7 @@ export async function submitUrlJob(deps: UrlSubmitDeps, req: UrlSubmitRequest): 
       await inSpan('enqueue', async () => {
         const payload = fetchPayload(record, url, fields.cache, req.scope);
         const trace = currentCarrier();
-        await deps.fetchQueue.add('fetch', trace ? { ...payload, trace } : payload, { jobId: record.id, priority: fetchPriority(false) });
+        await enqueueFetches(deps.fetchQueue, [trace ? { ...payload, trace } : payload], false);
       }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.job_id': record.id } });
     } catch (err) {
       await deps.jobs.remove(record.id).catch(() => undefined);

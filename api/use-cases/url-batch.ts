@@ -1,18 +1,17 @@
-import type { Queue } from 'bullmq';
 import { AppError, notFound } from '../../shared/errors.js';
 import { newBatchId, newJobId } from '../../shared/ids.js';
 import type { BatchView } from '../../shared/batch-store.js';
 import type { GuardOptions } from '../../shared/ssrf-guard.js';
-import { fetchPriority, type FetchPayload } from '../../shared/job-queues.js';
+import { enqueueFetches, type JobQueue } from '../../shared/queue/index.js';
 import type { NewJob } from '../../shared/job-types.js';
 import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 import type { JobFields } from '../job-fields.js';
 import { parseUrlLine, type RefusedLine, type UrlItem } from '../url-batch-line.js';
-import { cancelBatch, failUnqueued, getBatch, sealBatch, type BatchDeps } from './batches.js';
+import { cancelBatch, failUnqueued, getBatch, notOpen, sealBatch, type BatchDeps } from './batches.js';
 import { fetchPayload, modelOf, pendingInput } from './submit-url-job.js';
 
 export interface UrlBatchDeps extends BatchDeps {
-  fetchQueue: Queue<FetchPayload>;
+  fetchQueue: JobQueue<'image-fetch'>;
   guard: GuardOptions;
   /** Most lines one body may have (MAX_BATCH_URL_LINES). */
   maxLines: number;
@@ -87,15 +86,12 @@ export async function createUrlBatch(
 async function appendChunk(deps: UrlBatchDeps, batchId: string, jobs: NewJob[], cache: boolean, tenant: string): Promise<void> {
   const r = await deps.batches.append(batchId, jobs);
   if (r === 'missing') throw notFound(`no batch ${batchId}`);
-  if (r !== 'ok') throw new AppError('batch_not_open', 409, `the batch is ${r}; it takes no more images`);
-  const priority = fetchPriority(true);
+  if (r !== 'ok') throw notOpen(r);
   try {
     // One enqueue span per chunk; every item's payload carries it, so each job's trace starts here.
     await inSpan('enqueue', async () => {
       const trace = currentCarrier();
-      await deps.fetchQueue.addBulk(
-        jobs.map((j) => ({ name: 'fetch', data: { ...fetchPayload(j, j.input.url!, cache, tenant), ...(trace ? { trace } : {}) }, opts: { jobId: j.id, priority } })),
-      );
+      await enqueueFetches(deps.fetchQueue, jobs.map((j) => ({ ...fetchPayload(j, j.input.url!, cache, tenant), ...(trace ? { trace } : {}) })), true);
     }, { kind: SpanKind.PRODUCER, attributes: { 'inferq.batch_id': batchId, 'inferq.items': jobs.length } });
   } catch (err) {
     await failUnqueued(deps, batchId, jobs);

@@ -106,7 +106,7 @@ describe('backpressure', () => {
     expect(((await refused.json()) as any).error.code).toBe('overloaded');
     expect(await stack.api.ctx.queue.count()).toBe(5);
     // Drain to 3 (above low water): still refused; to 1: admitted.
-    const ids = (await stack.api.ctx.queue.getJobs(['wait', 'prioritized'])).map((j) => j.id!);
+    const ids = (await stack.api.ctx.queue.bull.getJobs(['wait', 'prioritized'])).map((j) => j.id!);
     expect(ids).toHaveLength(5);
     for (const id of ids.slice(0, 2)) await fetch(`${stack.url}/v1/jobs/${id}/cancel`, { method: 'POST' });
     await new Promise((r) => setTimeout(r, 300));

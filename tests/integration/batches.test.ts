@@ -151,7 +151,7 @@ describe('batches', () => {
     const lines = (await results(stack.url, c.id)).lines.map((l) => JSON.parse(l));
     expect(lines).toHaveLength(600);
     expect(lines.filter((l) => l.status === 'canceled')).toHaveLength(end.counts.canceled);
-    expect((await stack.api.ctx.queue.getJobCounts('wait', 'prioritized', 'active')).prioritized).toBe(0);
+    expect((await stack.api.ctx.queue.counts('wait', 'prioritized', 'active')).prioritized).toBe(0);
   }, 180_000);
 
   it('lets a single job submitted after a large batch finish before the batch items queued ahead of it', async () => {

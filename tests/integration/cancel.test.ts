@@ -27,7 +27,7 @@ describe('cancel', () => {
     expect(job.status).toBe('canceled');
     expect(job.completed_at).not.toBeNull();
     expect(await countBlobs()).toBe(0);
-    expect(await stack.api.ctx.queue.getJob(id)).toBeUndefined();
+    expect(await stack.api.ctx.queue.has(id)).toBe(false);
 
     expect(((await (await fetch(`${stack.url}/v1/jobs/${id}`)).json()) as any).status).toBe('canceled');
     const again = await fetch(`${stack.url}/v1/jobs/${id}/cancel`, { method: 'POST' });

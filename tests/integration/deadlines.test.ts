@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logger.js';
 import { JobStore, deadlinesKey } from '../../shared/job-store.js';
 import { BatchStore } from '../../shared/batch-store.js';
-import { WebhookNotifier, createWebhookQueue } from '../../shared/webhook-notifier.js';
+import { WebhookNotifier } from '../../shared/webhook-notifier.js';
+import { JobLifecycle } from '../../shared/job-lifecycle.js';
+import { QUEUES, openQueue } from '../../shared/queue/index.js';
 import { startWorker } from '../../worker/server.js';
 import { sweepDeadlines, type SweepDeps } from '../../api/deadline-sweep.js';
 import { solidImage } from '../helpers/tiny-model.js';
@@ -21,20 +23,17 @@ let stack: Stack;
 let image: Buffer;
 let sink: Awaited<ReturnType<typeof startWebhookSink>>;
 let deps: SweepDeps;
-let webhookQueue: ReturnType<typeof createWebhookQueue>;
+let webhookQueue: ReturnType<typeof openQueue<'webhooks'>>;
 
 beforeAll(async () => {
   sink = await startWebhookSink();
   stack = await startStack({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' }, { workers: 0 });
   image = await solidImage([30, 200, 30]);
   const { ctx } = stack.api;
-  webhookQueue = createWebhookQueue(stack.config, ctx.redis);
+  webhookQueue = openQueue(QUEUES.webhooks, stack.config, ctx.redis);
   const notifier = new WebhookNotifier(webhookQueue, new BatchStore(ctx.redis, stack.prefix, stack.config.retentionSeconds));
-  deps = {
-    jobs: ctx.jobs, queue: ctx.queue, blobs: ctx.blobs, metrics: ctx.metrics, logger: ctx.logger,
-    onFailed: (job, requestId) => notifier.jobChanged(job, 'failed', requestId),
-    onBatchCompleted: (id) => notifier.batchEnded(id),
-  };
+  const lifecycle = new JobLifecycle({ jobs: ctx.jobs, blobs: ctx.blobs, metrics: ctx.metrics, events: notifier });
+  deps = { jobs: ctx.jobs, queue: ctx.queue, lifecycle, logger: ctx.logger };
 }, 60_000);
 afterAll(async () => {
   await webhookQueue?.close();
@@ -50,7 +49,7 @@ async function submit(fields: Record<string, string>, headers: Record<string, st
 const job = async (id: string) => (await (await fetch(`${stack.url}/v1/jobs/${id}`)).json()) as Record<string, any>;
 const expiredCount = async (at: 'take' | 'sweep') =>
   (await stack.api.ctx.metrics.deadlineExpired.get()).values.filter((v) => v.labels.at === at).reduce((n, v) => n + v.value, 0);
-const failedEvents = async (id: string) => (await webhookQueue.getJob(`msg_${id}_job_failed`)) !== undefined;
+const failedEvents = async (id: string) => await webhookQueue.has(`msg_${id}_job_failed`);
 
 describe('deadlines: input', () => {
   it('takes deadline_seconds or Cancel-After, the earlier of the two, and refuses bad ones', async () => {
@@ -99,7 +98,7 @@ describe('deadlines: the sweep', () => {
     expect(j.error.code).toBe('deadline_exceeded');
     expect(j.started_at).toBeNull();
     expect(j.completed_at).not.toBeNull();
-    expect(await stack.api.ctx.queue.getJob(id)).toBeUndefined();
+    expect(await stack.api.ctx.queue.has(id)).toBe(false);
     await expect(stack.api.ctx.blobs.read(blobKey)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await failedEvents(id)).toBe(true);
     expect(await stack.api.ctx.redis.zscore(deadlinesKey(stack.prefix), id)).toBeNull();
@@ -118,11 +117,11 @@ describe('deadlines: the sweep', () => {
     const after = await getBatch(stack.url, batch.id);
     expect(after.status).toBe('completed');
     expect(after.counts).toEqual({ total: 5, queued: 0, processing: 0, succeeded: 0, failed: 5, canceled: 0 });
-    expect(await webhookQueue.getJob(`msg_${batch.id}_batch_completed`)).toBeDefined();
+    expect(await webhookQueue.has(`msg_${batch.id}_batch_completed`)).toBe(true);
     const items = (await (await fetch(`${stack.url}/v1/batches/${batch.id}/jobs`)).json()) as { data: Record<string, any>[] };
     expect(items.data.map((j) => j.error?.code)).toEqual(Array(5).fill('deadline_exceeded'));
     expect(items.data.every((j) => j.deadline_at === batch.deadline_at)).toBe(true);
-    for (const j of items.data) expect(await stack.api.ctx.queue.getJob(j.id)).toBeUndefined();
+    for (const j of items.data) expect(await stack.api.ctx.queue.has(j.id)).toBe(false);
   });
 
   it('runs on a timer in the API: a job whose deadline passes fails without anyone calling it', async () => {

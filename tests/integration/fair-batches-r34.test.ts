@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logger.js';
-import { ITEMS_PER_ROUND } from '../../shared/queues.js';
+import { ITEMS_PER_ROUND } from '../../shared/queue/index.js';
 import { startWorker } from '../../worker/server.js';
 import { solidImage } from '../helpers/tiny-model.js';
 import { postImage, startStack, type Stack } from '../helpers/stack.js';

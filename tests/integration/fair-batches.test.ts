@@ -2,10 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { solidImage } from '../helpers/tiny-model.js';
 import { postImage, startStack, type Stack } from '../helpers/stack.js';
 import { openBatch, postImages } from '../helpers/batch-client.js';
-import { BATCH_BAND, ITEMS_PER_ROUND, toBullPriority } from '../../shared/queues.js';
-import { enqueueItems } from '../../api/use-cases/batch-jobs.js';
-import { reserveShare } from '../../api/use-cases/fair-share.js';
-import type { InferencePayload } from '../../shared/queues.js';
+import { BATCH_BAND, ITEMS_PER_ROUND, enqueueItems, reserveShare, toBullPriority, type InferencePayload } from '../../shared/queue/index.js';
 
 // Fair batches read from BullMQ with no worker running: batches take turns of ITEMS_PER_ROUND items, a batch that
 // arrives late joins at the queue's head (not at round 0), single jobs of 5 go first and those of 4 last, and
@@ -47,7 +44,7 @@ async function single(p?: number): Promise<string> {
   expect(res.status).toBe(202);
   return ((await res.json()) as { id: string }).id;
 }
-const queued = async () => (await stack.api.ctx.queue.getPrioritized(0, -1)).map((j) => j.id!);
+const queued = async () => (await stack.api.ctx.queue.bull.getPrioritized(0, -1)).map((j) => j.id!);
 const cancel = async (ids: string[]) => {
   for (const id of ids) expect((await fetch(`${stack.url}/v1/jobs/${id}/cancel`, { method: 'POST' })).status).toBe(200);
 };
@@ -85,7 +82,7 @@ describe('fair batches', () => {
       s4,
     ];
     expect(await queued()).toEqual(expected);
-    const prio = new Map((await stack.api.ctx.queue.getPrioritized(0, -1)).map((j) => [j.id!, j.priority]));
+    const prio = new Map((await stack.api.ctx.queue.bull.getPrioritized(0, -1)).map((j) => [j.id!, j.priority]));
     expect(prio.get(c.items[0]!)).toBe(BATCH_BAND.first + 1);
     expect(prio.get(a2[0]!)).toBe(BATCH_BAND.first + 2);
     expect(prio.get(a2[1]!)).toBe(BATCH_BAND.first + 2);
@@ -99,7 +96,7 @@ describe('fair batches', () => {
     // A was 25 places deep: with nothing waiting, its next items start at round 0 like a new batch's.
     const again = await append(firstBatch, 2, 'a-again');
     const d = await batchOf(2, 'd');
-    const prio = new Map((await stack.api.ctx.queue.getPrioritized(0, -1)).map((j) => [j.id!, j.priority]));
+    const prio = new Map((await stack.api.ctx.queue.bull.getPrioritized(0, -1)).map((j) => [j.id!, j.priority]));
     expect([...again, ...d.items].map((id) => prio.get(id))).toEqual([0, 0, 0, 0].map(() => BATCH_BAND.first));
     expect(await queued()).toEqual([...again, ...d.items]);
   });
@@ -107,10 +104,10 @@ describe('fair batches', () => {
   it('never leaves BullMQ range: a batch 20 million places deep saturates at the band end', async () => {
     const queue = stack.api.ctx.queue;
     const batchId = 'b_saturated';
-    await reserveShare(queue, batchId, 20_000_000);
+    await reserveShare(queue.redis, queue.keys, batchId, 20_000_000);
     const payload: InferencePayload = { jobId: 'j_saturated', model: 'tiny-colour', blobKey: 'none', topK: 1, batchId };
     await enqueueItems(queue, [payload]);
-    const job = await queue.getJob('j_saturated');
+    const job = await queue.bull.getJob('j_saturated');
     expect(job?.priority).toBe(BATCH_BAND.last);
     await job?.remove();
   });

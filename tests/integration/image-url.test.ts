@@ -218,7 +218,7 @@ describe('image_url jobs waiting for their fetch', () => {
     expect(expired.error.code).toBe('deadline_exceeded');
     allowed.release();
     const fetchQueue = slow.api.ctx.urls.fetchQueue;
-    while ((await fetchQueue.getActiveCount()) + (await fetchQueue.count()) > 0) await new Promise((r) => setTimeout(r, 20));
+    while ((await fetchQueue.counts('active')).active + (await fetchQueue.count()) > 0) await new Promise((r) => setTimeout(r, 20));
     expect(((await (await fetch(`${slow.url}/v1/jobs/${toCancel}`)).json()) as any)).toMatchObject({ status: 'canceled', input: { sha256: '' } });
     expect(((await (await fetch(`${slow.url}/v1/jobs/${toExpire}`)).json()) as any).error.code).toBe('deadline_exceeded');
     expect(await slow.api.ctx.queue.count()).toBe(0);

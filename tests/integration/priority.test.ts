@@ -48,8 +48,8 @@ describe('priority', () => {
     expect(submitted.length).toBe(9);
     expect(expected.length).toBe(12);
     // Nothing in BullMQ's un-prioritised wait list: it would run before everything prioritised.
-    expect(await stack.api.ctx.queue.getWaitingCount()).toBe(0);
-    const queued = await stack.api.ctx.queue.getPrioritized(0, -1);
+    expect(await stack.api.ctx.queue.bull.getWaitingCount()).toBe(0);
+    const queued = await stack.api.ctx.queue.bull.getPrioritized(0, -1);
     expect(queued.map((j) => j.id)).toEqual(expected);
     // queue_position tells a client the same order.
     const positions = await Promise.all(

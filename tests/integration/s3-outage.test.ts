@@ -37,7 +37,7 @@ async function s3Stack(env: Record<string, string>, workers: number): Promise<{ 
 }
 
 async function nothingQueued(stack: Stack): Promise<void> {
-  const counts = await stack.api.ctx.queue.getJobCounts();
+  const counts = await stack.api.ctx.queue.bull.getJobCounts();
   expect(Object.values(counts).reduce((a, n) => a + n, 0)).toBe(0);
   expect(await stack.api.ctx.redis.keys(`${stack.prefix}:job:*`)).toEqual([]);
 }

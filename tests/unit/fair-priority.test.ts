@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BATCH_BAND, BULL_PRIORITY_LIMIT, ITEMS_PER_ROUND, PRIORITY, batchItemPriority, toBullPriority } from '../../shared/queues.js';
+import { BATCH_BAND, BULL_PRIORITY_LIMIT, ITEMS_PER_ROUND, PRIORITY, batchItemPriority, toBullPriority } from '../../shared/queue/index.js';
 
 describe('BullMQ priority layout', () => {
   it('orders single jobs 10..5, then the batch band, then single jobs 4..0, all inside BullMQ range', () => {

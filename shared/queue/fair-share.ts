@@ -1,6 +1,6 @@
-import type { Queue } from 'bullmq';
-import { BATCH_BAND, ITEMS_PER_ROUND } from '../../shared/queues.js';
-import type { RedisClient } from '../../shared/redis.js';
+import type { RedisClient } from '../redis.js';
+import { BATCH_BAND, ITEMS_PER_ROUND } from './priority.js';
+import type { QueueKeys } from './keys.js';
 
 /** BullMQ's score in its prioritized set: priority × 2^32 + an arrival counter, so a priority's jobs are in one range. */
 const SCORE_UNIT = 2 ** 32;
@@ -38,13 +38,9 @@ return start`;
  * Reserves `count` places in a batch's fair share and returns the first: the items of this append get the places
  * first, first + 1, …, which batchItemPriority turns into rounds.
  */
-export async function reserveShare(queue: Queue, batchId: string, count: number): Promise<number> {
-  // The queue's own connection (ioredis, typed by BullMQ as its minimal client). The keys all start with the
-  // prefix, which carries the hash tag on a cluster, so the step's keys share one slot.
-  const client = (await queue.client) as unknown as RedisClient;
-  const base = `${queue.opts.prefix ?? 'bull'}:fair:${queue.name}`;
+export async function reserveShare(client: RedisClient, keys: QueueKeys, batchId: string, count: number): Promise<number> {
   const start = await client.eval(
-    RESERVE, 3, queue.keys.prioritized!, `${base}:epoch`, `${base}:batch:${batchId}`,
+    RESERVE, 3, keys.prioritized, keys.fairEpoch, keys.fairBatch(batchId),
     String(BATCH_BAND.first * SCORE_UNIT), String((BATCH_BAND.last + 1) * SCORE_UNIT), String(BATCH_BAND.first),
     String(count), String(ITEMS_PER_ROUND), String(SHARE_TTL_SECONDS),
   );
