@@ -1,10 +1,12 @@
+import type { ErrorCode } from './contract/error-codes.js';
+
 /**
  * Errors with a stable code and an HTTP status. They are mapped to HTTP in exactly one place
  * (api/middleware/error-handler.ts); everything else just throws them.
  */
 export class AppError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     readonly status: number,
     message: string,
     /** Extra fields merged into the error body (e.g. the job id of a timed-out wait). */
@@ -17,6 +19,6 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (message = 'not found', code = 'not_found') => new AppError(code, 404, message);
+export const notFound = (message = 'not found', code: ErrorCode = 'not_found') => new AppError(code, 404, message);
 export const unavailable = (message: string, retryAfter = 1) =>
   new AppError('unavailable', 503, message, undefined, retryAfter);

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import multer from 'multer';
 import { AppError } from '../../shared/errors.js';
+import type { ErrorCode } from '../../shared/contract/error-codes.js';
 import type { Logger } from '../../shared/logger.js';
 
 /** The one place where errors become HTTP: `{error: {code, message}, request_id}`, never a stack trace. */
@@ -22,7 +23,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 export const notFoundRoute: RequestHandler = (req, _res, next) =>
   next(new AppError('not_found', 404, `no route ${req.method} ${req.path}`));
 
-const MULTER_ERRORS: Record<string, [number, string, string]> = {
+const MULTER_ERRORS: Record<string, [number, ErrorCode, string]> = {
   LIMIT_FILE_SIZE: [413, 'payload_too_large', 'the image is larger than the upload limit'],
   LIMIT_PART_COUNT: [413, 'payload_too_large', 'too many parts in the form'],
   LIMIT_FILE_COUNT: [400, 'too_many_files', 'too many files in the form'],

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { acceptImage, admissionCheck, loadJob, waitForEnd } from './jobs.js';
 import { AppError } from '../../shared/errors.js';
+import type { ErrorCode } from '../../shared/contract/error-codes.js';
 import type { ApiContext } from '../context.js';
 import type { JobView } from '../../shared/job-types.js';
 
@@ -35,7 +36,7 @@ export function predictRouter(ctx: ApiContext): Router {
     }
     const done = await loadJob(ctx, job.id);
     if (done.status !== 'succeeded') {
-      const code = done.error?.code ?? 'job_' + done.status;
+      const code = (done.error?.code ?? 'job_' + done.status) as ErrorCode;
       throw new AppError(code, FAILURE_STATUS[code] ?? 500, done.error?.message ?? `the job ${done.status}`, { job_id: job.id });
     }
     const labelSet = done.result?.label_set ? { label_set: done.result.label_set } : {};
