@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { isoTime, named } from './registry.js';
+import { isoTime } from './registry.js';
 
 /** The events a job's `webhook_events` can name (`job.completed`: any terminal event). */
 export const WEBHOOK_EVENTS = ['job.started', 'job.succeeded', 'job.failed', 'job.canceled', 'job.completed'] as const;
-export const WebhookEvent = named('WebhookEvent', z.enum(WEBHOOK_EVENTS));
+export const WebhookEvent = z.enum(WEBHOOK_EVENTS);
 export type WebhookEvent = z.infer<typeof WebhookEvent>;
 
 /** The `type` of a delivered event: a job's status change, or a batch that has ended. */
