@@ -1,5 +1,5 @@
 import ts from 'typescript';
-import openapiTS, { astToString } from 'openapi-typescript';
+import openapiTS, { astToString, transformSchemaObject } from 'openapi-typescript';
 import { openApiDocument } from '../api/openapi.js';
 
 export const CLIENT_TYPES_FILE = new URL('../client/generated/openapi.d.ts', import.meta.url);
@@ -11,14 +11,26 @@ const HEADER = `/**
 
 `;
 
+/** `anyOf` branches that only require a field (one of `image`, `file`, `image_url`): openapi-typescript reads
+ * each as `unknown`, which would swallow the whole type; the fields stay typed, the rule stays in the document. */
+const onlyRequires = (branches: unknown) =>
+  Array.isArray(branches) && branches.every((b) => b && typeof b === 'object' && Object.keys(b).join() === 'required');
+
 /**
  * The client's types, generated from the document with openapi-typescript. An uploaded file (`format: binary`)
- * is a `Blob`, so that a typed client sends an image and not its name.
+ * is a `Blob`, so that a typed client sends an image and not its name; a field with a default stays optional in
+ * a request (`defaultNonNullable: false`).
  */
 export async function clientTypes(): Promise<string> {
   const ast = await openapiTS(openApiDocument() as Parameters<typeof openapiTS>[0], {
-    transform(schema) {
+    defaultNonNullable: false,
+    transform(schema, options) {
       if (schema.format === 'binary') return ts.factory.createTypeReferenceNode('Blob');
+      if ('anyOf' in schema && onlyRequires(schema.anyOf)) {
+        const fields = { ...schema };
+        delete fields.anyOf;
+        return transformSchemaObject(fields, options);
+      }
       return undefined;
     },
   });

@@ -663,7 +663,7 @@ export interface components {
              * @description How many predictions to return.
              * @default 5
              */
-            top_k: number;
+            top_k?: number;
             /**
              * @description Also answer in one of the model's label sets (see `GET /v1/models/{name}`), e.g. `cats-vs-dogs`: `result.label_set` (and, on `/predict`, the top-level `prediction`). Unknown: `400 unknown_label_set`.
              * @example cats-vs-dogs
@@ -694,13 +694,13 @@ export interface components {
              * @default true
              * @enum {string}
              */
-            cache: "true" | "false";
+            cache?: "true" | "false";
             /**
              * @description A JSON object as a string, at most 2048 bytes (UTF-8); echoed back as the job's `metadata`.
              * @example {"customer":"c_42"}
              */
             metadata?: string;
-        } | unknown | unknown | unknown;
+        };
         JobJson: {
             /**
              * Format: uri
@@ -714,7 +714,7 @@ export interface components {
              * @description How many predictions to return.
              * @default 5
              */
-            top_k: number;
+            top_k?: number;
             /**
              * @description Also answer in one of the model's label sets (see `GET /v1/models/{name}`), e.g. `cats-vs-dogs`: `result.label_set` (and, on `/predict`, the top-level `prediction`). Unknown: `400 unknown_label_set`.
              * @example cats-vs-dogs
@@ -744,7 +744,7 @@ export interface components {
              * @description `false`: never answer from the result cache.
              * @default true
              */
-            cache: boolean;
+            cache?: boolean;
             /** @description Echoed back as the job's `metadata` (at most 2048 bytes as JSON). */
             metadata?: {
                 [key: string]: unknown;
@@ -757,7 +757,7 @@ export interface components {
              * @description How many predictions to return.
              * @default 5
              */
-            top_k: number;
+            top_k?: number;
             /**
              * @description Also answer in one of the model's label sets (see `GET /v1/models/{name}`), e.g. `cats-vs-dogs`: `result.label_set` (and, on `/predict`, the top-level `prediction`). Unknown: `400 unknown_label_set`.
              * @example cats-vs-dogs
@@ -777,7 +777,7 @@ export interface components {
              * @description `false`: never answer from the result cache.
              * @default true
              */
-            cache: boolean;
+            cache?: boolean;
             /** @description Echoed back as the job's `metadata` (at most 2048 bytes as JSON). */
             metadata?: {
                 [key: string]: unknown;
@@ -792,7 +792,7 @@ export interface components {
              * @description How many predictions to return.
              * @default 5
              */
-            top_k: number;
+            top_k?: number;
             /**
              * @description Also answer in one of the model's label sets (see `GET /v1/models/{name}`), e.g. `cats-vs-dogs`: `result.label_set` (and, on `/predict`, the top-level `prediction`). Unknown: `400 unknown_label_set`.
              * @example cats-vs-dogs
@@ -813,7 +813,7 @@ export interface components {
              * @default true
              * @enum {string}
              */
-            cache: "true" | "false";
+            cache?: "true" | "false";
             /**
              * @description A JSON object as a string, at most 2048 bytes (UTF-8); echoed back as the job's `metadata`.
              * @example {"customer":"c_42"}
