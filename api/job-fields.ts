@@ -1,8 +1,6 @@
 import { AppError } from '../shared/errors.js';
-import { jobFormValidator, MAX_METADATA_BYTES, WEBHOOK_EVENTS } from '../shared/contract/index.js';
+import { jobFormValidator } from '../shared/contract/job-fields.js';
 import { deadlineMs } from './cancel-after.js';
-
-export { MAX_METADATA_BYTES, WEBHOOK_EVENTS };
 
 /** The form fields of `POST /v1/jobs` and `/predict`, validated; multipart values arrive as strings. */
 export interface JobFields {

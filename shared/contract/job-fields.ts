@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { labelSetNamePattern } from '../label-sets.js';
 import { PRIORITY } from '../queues.js';
-import { metadata, named } from './registry.js';
+import { metadata, MODEL_NAME_PATTERN, named } from './registry.js';
 import { WEBHOOK_EVENTS } from './webhooks.js';
 
 /** The longest deadline a job or batch may carry: 7 days. */
@@ -16,7 +16,7 @@ const int = (min: number, max: number) => z.int().min(min, between(min, max)).ma
 export const jobField = {
   model: z
     .string()
-    .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, 'must be a model name')
+    .regex(MODEL_NAME_PATTERN, 'must be a model name')
     .meta({ description: 'A served model (see `GET /v1/models`); default: the configured default model.' }),
   top_k: int(1, 20).meta({ default: 5, description: 'How many predictions to return.' }),
   label_set: z.string().regex(labelSetNamePattern, 'must be a label set name').meta({

@@ -15,7 +15,8 @@ export function named<T extends z.ZodType>(id: string, schema: T): T {
 const ID_CHARS = '[0-9A-HJKMNP-TV-Z]{26}';
 export const JOB_ID_PATTERN = `^job_${ID_CHARS}$`;
 export const BATCH_ID_PATTERN = `^bat_${ID_CHARS}$`;
-export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
+/** A model name (no `i` flag: JSON Schema patterns have none). */
+export const MODEL_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 
 export const jobId = z.string().regex(new RegExp(JOB_ID_PATTERN)).meta({ example: 'job_01JABCDEFGHJKMNPQRSTVWXYZ0' });
 export const batchId = z.string().regex(new RegExp(BATCH_ID_PATTERN)).meta({ example: 'bat_01JABCDEFGHJKMNPQRSTVWXYZ0' });
