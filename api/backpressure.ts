@@ -24,7 +24,7 @@ export class Admission {
     if (this.overloaded && waiting < this.lowWater) this.overloaded = false;
     else if (!this.overloaded && waiting >= this.highWater) this.overloaded = true;
     if (this.overloaded) {
-      throw new AppError('overloaded', 503, `the queue is over its high-water mark (${waiting} jobs waiting); retry later`, undefined, 5);
+      throw new AppError('overloaded', `the queue is over its high-water mark (${waiting} jobs waiting); retry later`, { retryAfter: 5 });
     }
   }
 

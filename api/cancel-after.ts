@@ -1,7 +1,8 @@
 import { AppError } from '../shared/errors.js';
+import { MAX_DEADLINE_SECONDS } from '../shared/contract/job-fields.js';
 
-/** The longest deadline a job or batch may carry: 7 days, as `deadline_seconds` allows. */
-export const MAX_DEADLINE_SECONDS = 604_800;
+/** The longest deadline a job or batch may carry (7 days): the contract's. */
+export { MAX_DEADLINE_SECONDS };
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(?:\d+(?:ms|s|m|h))+$/;

@@ -1,11 +1,6 @@
-import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
-import { labelSetNamePattern } from '../shared/label-sets.js';
-import { PRIORITY } from '../shared/queues.js';
-import { MAX_DEADLINE_SECONDS, deadlineMs } from './cancel-after.js';
-
-export const WEBHOOK_EVENTS = ['job.started', 'job.succeeded', 'job.failed', 'job.canceled', 'job.completed'] as const;
-export const MAX_METADATA_BYTES = 2048;
+import { jobFormValidator } from '../shared/contract/job-fields.js';
+import { deadlineMs } from './cancel-after.js';
 
 /** The form fields of `POST /v1/jobs` and `/predict`, validated; multipart values arrive as strings. */
 export interface JobFields {
@@ -24,57 +19,21 @@ export interface JobFields {
   cache: boolean;
 }
 
-const intField = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`));
-
-const schema = z.object({
-  model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, 'must be a model name').optional(),
-  top_k: intField(1, 20).optional(),
-  cache: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
-  label_set: z.string().regex(labelSetNamePattern, 'must be a label set name').optional(),
-  priority: intField(PRIORITY.min, PRIORITY.max).optional(),
-  deadline_seconds: intField(1, MAX_DEADLINE_SECONDS).optional(),
-  metadata: z
-    .string()
-    .refine((s) => Buffer.byteLength(s) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes`)
-    .transform((s, ctx) => {
-      try {
-        const v: unknown = JSON.parse(s);
-        if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-      } catch {
-        // reported below
-      }
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
-      return z.NEVER;
-    })
-    .optional(),
-  webhook_url: z.string().max(2048, 'must be at most 2048 characters').optional(),
-  webhook_events: z
-    .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(WEBHOOK_EVENTS, { message: `each event must be one of ${WEBHOOK_EVENTS.join(', ')}` })).min(1))
-    .optional(),
-});
-
 /**
- * Validates the raw body fields (and the `Cancel-After` header, when given); a bad field is a 400
- * `invalid_field` naming the field and the reason.
+ * Validates the raw body fields (and the `Cancel-After` header, when given) with the contract's form schema
+ * (shared/contract/job-fields.ts); a bad field is a 400 `invalid_field` naming the field and the reason.
  */
 export function parseJobFields(body: unknown, cancelAfter?: string): JobFields {
   const raw = Object.fromEntries(
     Object.entries((body ?? {}) as Record<string, unknown>).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]),
   );
-  const r = schema.safeParse(raw);
+  const r = jobFormValidator.safeParse(raw);
   if (!r.success) {
     const msg = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new AppError('invalid_field', 400, msg);
+    throw new AppError('invalid_field', msg);
   }
   const d = r.data;
-  if (d.webhook_events && !d.webhook_url) throw new AppError('invalid_field', 400, 'webhook_events: needs webhook_url');
+  if (d.webhook_events && !d.webhook_url) throw new AppError('invalid_field', 'webhook_events: needs webhook_url');
   return {
     model: d.model,
     topK: d.top_k ?? 5,

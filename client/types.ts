@@ -1,241 +1,49 @@
+import type { components } from './generated/openapi.js';
+
 /**
- * The shapes of the inferq HTTP API (version 1), as the client sees them. They mirror the schemas of the OpenAPI
- * document (api/openapi.ts, served at `/openapi.json`); JSON is snake_case, times are ISO-8601 UTC strings.
- * The server may add fields; the client never relies on their absence.
+ * The shapes of the inferq HTTP API (version 1), as the client sees them: names over the types generated from
+ * `/openapi.json` (client/generated/openapi.d.ts, `npm run generate:client`), itself generated from the server's
+ * zod schemas (shared/contract). JSON is snake_case, times are ISO-8601 UTC strings.
  */
+type S = components['schemas'];
 
-export type JobStatus = 'queued' | 'processing' | 'succeeded' | 'failed' | 'canceled';
-export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
+export type JobStatus = S['JobStatus'];
 export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'processing', 'succeeded', 'failed', 'canceled'];
-
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
 export type WebhookEvent = 'job.started' | 'job.succeeded' | 'job.failed' | 'job.canceled' | 'job.completed';
 
-export interface ModelRef {
-  name: string;
-  version: string;
-}
-
+export type ModelRef = S['ModelRef'];
 /** One class of a result; predictions are sorted by confidence, descending, and confidences lie in [0, 1]. */
-export interface Prediction {
-  label: string;
-  class_id: number;
-  confidence: number;
-}
-
-export interface Timings {
-  queue_ms: number;
-  preprocess_ms: number;
-  inference_ms: number;
-  total_ms: number;
-  batch_size: number;
-}
-
-export interface JobInput {
-  filename: string | null;
-  /** Empty (with bytes, width, height 0 and sha256 '') while an `image_url` job waits for its fetch. */
-  content_type: 'image/jpeg' | 'image/png' | 'image/webp' | '';
-  bytes: number;
-  width: number;
-  height: number;
-  sha256: string;
-  /** The `image_url` the image is fetched from. */
-  url?: string;
-}
-
-export interface JobError {
-  code: string;
-  message: string;
-}
-
-export interface WebhookDelivery {
-  attempt: number;
-  at: string;
-  event: string;
-  webhook_id: string;
-  status_code: number | null;
-  error: string | null;
-  outcome: string;
-  duration_ms: number;
-}
-
-export interface JobWebhook {
-  url: string;
-  events: WebhookEvent[];
-  deliveries: WebhookDelivery[];
-}
-
-/** The answer in a label set's classes (`label_set=…`): probabilities summed over each group's classes. */
-export interface LabelSetResult {
-  name: string;
-  prediction: string;
-  confidence: number;
-  probabilities: Record<string, number>;
-}
-
+export type Prediction = S['Prediction'];
+export type Timings = S['Timings'];
+export type JobInput = S['JobInput'];
+export type JobError = S['JobError'];
+export type WebhookDelivery = S['WebhookDelivery'];
+export type JobWebhook = S['JobWebhook'];
+export type LabelSetResult = S['LabelSetResult'];
 /** One image, one classification (`GET /v1/jobs/{id}`). Fields are null until known. */
-export interface Job {
-  id: string;
-  status: JobStatus;
-  model: ModelRef;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  input: JobInput;
-  top_k: number;
-  label_set: string | null;
-  /** `cached: true` and `cached_from` (the job that computed it) when answered from the result cache. */
-  result: { predictions: Prediction[]; label_set?: LabelSetResult; cached?: true; cached_from?: string } | null;
-  error: JobError | null;
-  timings: Timings | null;
-  queue_position: number | null;
-  batch_id: string | null;
-  metadata: Record<string, unknown>;
-  priority: number | null;
-  /** Not started by then, the job fails with `deadline_exceeded`; null without a deadline. */
-  deadline_at: string | null;
-  attempts: number;
-  webhook: JobWebhook | null;
-  /** A JSON-lines batch item's `custom_id`, when it had one. */
-  custom_id?: string;
-}
-
-/** `POST /predict`. */
-export interface PredictResult {
-  predictions: Prediction[];
-  model: ModelRef;
-  job_id: string;
-  timings: Timings | null;
-}
-
-export interface Preprocessing {
-  resize: number;
-  crop: number;
-  channel_order: 'RGB' | 'BGR';
-  layout: 'NCHW' | 'NHWC';
-  scale: number;
-  mean: [number, number, number];
-  std: [number, number, number];
-}
-
-export interface Model {
-  name: string;
-  version: string;
-  task: 'classification';
-  description: string | null;
-  default: boolean;
-  input: { name: string; shape: number[]; layout: 'NCHW' | 'NHWC'; dtype: 'float32' };
-  output: { name: string; kind: 'logits' | 'probabilities'; num_classes: number };
-  preprocessing: Preprocessing;
-  labels_count: number;
-  /** Groupings a request can answer in (`label_set`): group → class ids or "a-b" ranges; `other` is implicit. */
-  label_sets: { name: string; classes: string[]; groups: Record<string, (number | string)[]> }[];
-  sha256: string;
-  source: string | null;
-  license: string | null;
-  batching: { max_batch_size: number; max_delay_ms: number };
-}
-
-export interface ModelList {
-  data: Model[];
-  /** Name of the default model. */
-  default: string;
-}
-
-/** `GET /info`: the default model plus the service name. */
-export interface Info extends Model {
-  service: 'inferq';
-}
-
-export interface Health {
-  status: 'ok';
-}
-
-export interface Ready {
-  status: 'ready';
-  workers: number;
-}
-
-export interface NotReady {
-  status: 'not_ready';
-  reasons: string[];
-  error: { code: 'not_ready'; message: string };
-}
-
-export type BatchStatus = 'open' | 'processing' | 'completed' | 'canceled';
-
-export interface BatchCounts {
-  total: number;
-  queued: number;
-  processing: number;
-  succeeded: number;
-  failed: number;
-  canceled: number;
-}
-
+export type Job = S['Job'];
+export type PredictResult = S['PredictResult'];
+export type Preprocessing = S['Preprocessing'];
+export type Model = S['Model'];
+export type ModelList = S['ModelList'];
+export type Info = S['Info'];
+export type Health = S['Health'];
+export type Ready = S['Ready'];
+export type NotReady = S['NotReady'];
+export type BatchStatus = S['BatchStatus'];
+export type BatchCounts = S['BatchCounts'];
 /** Many images, one handle (`GET /v1/batches/{id}`). */
-export interface Batch {
-  id: string;
-  status: BatchStatus;
-  counts: BatchCounts;
-  /** Share of the items that have ended, 0..1. */
-  progress: number;
-  eta_seconds: number | null;
-  created_at: string;
-  completed_at: string | null;
-  model: ModelRef;
-  label_set: string | null;
-  metadata: Record<string, unknown>;
-  /** Items not started by then fail with `deadline_exceeded`; null without a deadline. */
-  deadline_at: string | null;
-  /** Only in the answer to `createUrlBatch`: what became of the lines sent. */
-  lines?: UrlBatchReport;
-}
-
+export type Batch = S['Batch'];
 /** One item of a JSON-lines batch (`createUrlBatch`). */
-export interface UrlBatchItem {
-  image_url: string;
-  /** Echoed back on the item's job and result line. */
-  custom_id?: string;
-  metadata?: Record<string, unknown>;
-}
-
+export type UrlBatchItem = S['BatchUrlLine'];
 /** The lines of a JSON-lines batch: how many were taken, and the first 1,000 refused with their reason. */
-export interface UrlBatchReport {
-  accepted: number;
-  refused: number;
-  refused_lines: { line: number; code: string; message: string }[];
-}
-
+export type UrlBatchReport = S['BatchLines'];
 /** One line of `GET /v1/batches/{id}/results?format=jsonl`. */
-export interface BatchResult {
-  job_id: string;
-  filename: string | null;
-  status: JobStatus;
-  label: string | null;
-  confidence: number | null;
-  predictions: Prediction[];
-  label_set?: LabelSetResult;
-  error_code: string | null;
-  /** Items of a JSON-lines batch: the URL the image came from, and the line's `custom_id`. */
-  image_url?: string;
-  custom_id?: string;
-}
-
-export interface BatchJobsPage {
-  data: Job[];
-  next_cursor: string | null;
-}
-
+export type BatchResult = S['BatchResult'];
+export type BatchJobsPage = S['BatchJobsPage'];
 export type ResultsFormat = 'jsonl' | 'csv';
-
-/** `GET /v1/webhooks/secret`. */
-export interface WebhookSecret {
-  secret: string;
-  source: 'config' | 'generated';
-}
-
+export type WebhookSecret = S['WebhookSecret'];
 /** The body of every 4xx/5xx answer. */
-export interface ErrorBody {
-  error: { code: string; message: string; job_id?: string; [k: string]: unknown };
-  request_id: string;
-}
+export type ErrorBody = S['Error'];
+export type ErrorCode = S['ErrorCode'];

@@ -1,37 +1,11 @@
 import type { RedisClient } from './redis.js';
 import type { NewJob } from './job-types.js';
+import type { BatchStatus, BatchView } from './contract/batch.js';
 import { deadlinesKey, jobEventsChannel, jobRecordFields } from './job-store.js';
 import { BATCH_APPEND, BATCH_CANCEL, BATCH_SEAL } from './job-scripts.js';
 
-export type BatchStatus = 'open' | 'processing' | 'completed' | 'canceled';
-
-export interface BatchCounts {
-  total: number;
-  queued: number;
-  processing: number;
-  succeeded: number;
-  failed: number;
-  canceled: number;
-}
-
-/** What a client sees: `GET /v1/batches/:id`. */
-export interface BatchView {
-  id: string;
-  status: BatchStatus;
-  counts: BatchCounts;
-  progress: number;
-  eta_seconds: number | null;
-  created_at: string;
-  sealed_at: string | null;
-  completed_at: string | null;
-  model: { name: string; version: string };
-  top_k: number;
-  label_set: string | null;
-  metadata: Record<string, unknown>;
-  webhook: { url: string } | null;
-  /** Items not started by then fail with deadline_exceeded; null without a deadline. */
-  deadline_at: string | null;
-}
+/** The views a client sees are the contract's (shared/contract): `GET /v1/batches/{id}` is `BatchView`. */
+export type { BatchCounts, BatchStatus, BatchView } from './contract/batch.js';
 
 export interface NewBatch {
   id: string;

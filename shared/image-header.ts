@@ -23,22 +23,22 @@ export interface ImageHeader {
 export async function inspectImage(bytes: Buffer, maxPixels: number): Promise<ImageHeader> {
   const type = await fileTypeFromBuffer(bytes.subarray(0, 4100));
   if (!type || !ACCEPTED_TYPES.has(type.mime)) {
-    throw new AppError('unsupported_media_type', 415, `not a JPEG, PNG or WebP image${type ? ` (found ${type.mime})` : ''}`);
+    throw new AppError('unsupported_media_type', `not a JPEG, PNG or WebP image${type ? ` (found ${type.mime})` : ''}`);
   }
   let meta: sharp.Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
-    throw new AppError('invalid_image', 422, 'the image header cannot be read');
+    throw new AppError('invalid_image', 'the image header cannot be read');
   }
   const { width, height } = meta;
-  if (!width || !height) throw new AppError('invalid_image', 422, 'the image has no dimensions');
+  if (!width || !height) throw new AppError('invalid_image', 'the image has no dimensions');
   if (width * height > maxPixels) {
-    throw new AppError('image_too_large', 422, `the image has ${width}×${height} pixels; the limit is ${maxPixels}`);
+    throw new AppError('image_too_large', `the image has ${width}×${height} pixels; the limit is ${maxPixels}`);
   }
-  if ((meta.pages ?? 1) > 1) throw new AppError('invalid_image', 422, 'animated or multi-page images are not accepted');
+  if ((meta.pages ?? 1) > 1) throw new AppError('invalid_image', 'animated or multi-page images are not accepted');
   if (hasTrailingData(bytes, type.mime)) {
-    throw new AppError('invalid_image', 422, 'the file carries data after the end of the image');
+    throw new AppError('invalid_image', 'the file carries data after the end of the image');
   }
   return { contentType: type.mime, width, height };
 }

@@ -1,73 +1,10 @@
-import type { Prediction } from '../worker/postprocess.js';
-import type { LabelSetResult } from './label-sets.js';
+import type { JobInput, JobStatus } from './contract/job.js';
 
-export type JobStatus = 'queued' | 'processing' | 'succeeded' | 'failed' | 'canceled';
+/** The views a client sees are the contract's (shared/contract): `GET /v1/jobs/{id}` is `JobView`. */
+export type { JobError, JobInput, JobResult, JobStatus, JobTimings, JobView, WebhookDelivery } from './contract/job.js';
+
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
 export const isTerminal = (s: JobStatus) => TERMINAL_STATUSES.includes(s);
-
-export interface JobInput {
-  filename: string | null;
-  content_type: string;
-  bytes: number;
-  width: number;
-  height: number;
-  sha256: string;
-  /** The `image_url` the image was fetched from (the other fields are filled once it is fetched). */
-  url?: string;
-}
-
-export interface JobTimings {
-  queue_ms: number;
-  preprocess_ms: number;
-  inference_ms: number;
-  total_ms: number;
-  batch_size: number;
-}
-
-export interface JobError {
-  code: string;
-  message: string;
-}
-
-export interface WebhookDelivery {
-  attempt: number;
-  at: string;
-  event: string;
-  webhook_id: string;
-  status_code: number | null;
-  error: string | null;
-  outcome: string;
-  duration_ms: number;
-}
-
-/** What a client sees: `GET /v1/jobs/:id`. */
-export interface JobView {
-  id: string;
-  status: JobStatus;
-  model: { name: string; version: string };
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  input: JobInput;
-  top_k: number;
-  /** The label set the client asked for (its answer is `result.label_set`), or null. */
-  label_set: string | null;
-  /** `cached: true` and `cached_from` (the job that computed it) when the answer came from the result cache. */
-  result: { predictions: Prediction[]; label_set?: LabelSetResult; cached?: true; cached_from?: string } | null;
-  error: JobError | null;
-  timings: JobTimings | null;
-  queue_position: number | null;
-  batch_id: string | null;
-  metadata: Record<string, unknown>;
-  priority: number | null;
-  /** When a job not started by then fails with deadline_exceeded; null without a deadline. */
-  deadline_at: string | null;
-  attempts: number;
-  webhook: { url: string; events: string[]; deliveries: WebhookDelivery[] } | null;
-  /** The client's own id of a JSON-lines batch item, when it gave one. */
-  custom_id?: string;
-}
-
 /** What the API writes when it accepts a job. */
 export interface NewJob {
   id: string;

@@ -64,5 +64,5 @@ export function requireLabelSet(spec: ModelSpec, name: string | null): void {
   if (name === null || labelSetOf(spec, name)) return;
   const known = Object.keys(spec.label_sets ?? {});
   const has = known.length > 0 ? `it has ${known.join(', ')}` : 'it has none';
-  throw new AppError('unknown_label_set', 400, `model ${spec.name} has no label set ${JSON.stringify(name)}; ${has}`);
+  throw new AppError('unknown_label_set', `model ${spec.name} has no label set ${JSON.stringify(name)}; ${has}`);
 }

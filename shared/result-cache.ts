@@ -1,5 +1,5 @@
 import type { RedisClient } from './redis.js';
-import type { Prediction } from '../worker/postprocess.js';
+import type { Prediction } from './contract/prediction.js';
 import type { LabelSetResult } from './label-sets.js';
 
 /**

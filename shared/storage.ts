@@ -31,7 +31,7 @@ export interface BlobStore {
 /** The store cannot be reached or answers with errors (R28): a 503 at submit, retried by workers. */
 export class BlobUnavailableError extends AppError {
   constructor(cause: unknown) {
-    super('unavailable', 503, 'the image store is unreachable; try again shortly', undefined, 5);
+    super('unavailable', 'the image store is unreachable; try again shortly', { retryAfter: 5 });
     this.cause = cause;
   }
 }

@@ -1,13 +1,9 @@
 import type { ModelSpec } from '../shared/model-manifest.js';
 import { labelSetOf } from '../shared/model-catalog.js';
 import { applyLabelSet, type LabelSetResult } from '../shared/label-sets.js';
+import type { Prediction } from '../shared/contract/prediction.js';
 
-export interface Prediction {
-  label: string;
-  class_id: number;
-  /** Probability in [0, 1]. */
-  confidence: number;
-}
+export type { Prediction };
 
 /**
  * The k best classes, best first (ties: lower class id first). Logits go through a softmax shifted by the maximum,

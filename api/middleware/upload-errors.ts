@@ -1,7 +1,8 @@
 import multer from 'multer';
 import { AppError } from '../../shared/errors.js';
+import type { ErrorCode } from '../../shared/contract/error-codes.js';
 
-const MULTER_ERRORS: Record<string, [string, string]> = {
+const MULTER_ERRORS: Record<string, [ErrorCode, string]> = {
   LIMIT_FILE_SIZE: ['payload_too_large', 'the image is larger than the upload limit'],
   LIMIT_PART_COUNT: ['payload_too_large', 'too many parts in the form'],
   LIMIT_FILE_COUNT: ['too_many_files', 'too many files in the form'],
@@ -29,7 +30,7 @@ export function diskFull(err: unknown): AppError | null {
 export function uploadError(err: unknown): unknown {
   if (err instanceof AppError) return err;
   if (err instanceof multer.MulterError) {
-    const [code, message] = MULTER_ERRORS[err.code] ?? ['invalid_upload', err.message];
+    const [code, message] = MULTER_ERRORS[err.code] ?? ['invalid_upload' as const, err.message];
     return new AppError(code, message + (err.field ? ` (${err.field})` : ''));
   }
   const full = diskFull(err);

@@ -14,7 +14,7 @@ export interface CancelDeps {
 }
 
 const notCancelable = (status: string) =>
-  new AppError('not_cancelable', 409, `the job is ${status}; only queued jobs can be canceled`);
+  new AppError('not_cancelable', `the job is ${status}; only queued jobs can be canceled`);
 
 /**
  * Cancels a job that no worker has started. BullMQ refuses to remove a job whose lock a worker holds, which is

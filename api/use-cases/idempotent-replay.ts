@@ -15,5 +15,5 @@ export async function claimOrReplay(
   if (claim.claimed) return null;
   const existing = await jobs.get(claim.jobId);
   if (existing) return existing.view;
-  throw new AppError('not_found', 404, 'the job of this Idempotency-Key has expired');
+  throw new AppError('not_found', 'the job of this Idempotency-Key has expired');
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/errors.js';
+import type { ErrorCode } from '../../shared/contract/error-codes.js';
 import type { JobView } from '../../shared/job-types.js';
 import { acceptSubmission, type Submission } from './accept-submission.js';
 import { waitForJob } from './wait-for-job.js';
@@ -9,7 +10,7 @@ import type { SubmitWithWaitDeps, Wait } from './submit-with-wait.js';
  * How a failed job's error code answers on the synchronous endpoint: an image the client sent (or whose URL the
  * service could not fetch) is the client's to fix, like an upload; every other failure is the service's (500).
  */
-const FAILURE_STATUS: Record<string, number> = { invalid_image: 422, image_too_large: 422, fetch_failed: 422, unsupported_media_type: 415 };
+const FAILURE_STATUS: Partial<Record<ErrorCode, number>> = { invalid_image: 422, image_too_large: 422, fetch_failed: 422, unsupported_media_type: 415 };
 
 /**
  * `POST /predict`: submits and always waits. Returns the succeeded job; a wait that runs out is 504 naming the
@@ -22,7 +23,8 @@ export async function predict(deps: SubmitWithWaitDeps, s: Submission, wait: Wai
   }
   const done = await getJob(deps, job.id);
   if (done.status !== 'succeeded') {
-    const code = done.error?.code ?? 'job_' + done.status;
+    // A failed job's code is one the worker ended it with (the contract's list); a canceled job has none.
+    const code = (done.error?.code ?? `job_${done.status}`) as ErrorCode;
     throw new AppError(code, done.error?.message ?? `the job ${done.status}`, { status: FAILURE_STATUS[code] ?? 500, details: { job_id: job.id } });
   }
   return done;

@@ -48,7 +48,7 @@ export interface SubmitRequest {
 export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{ job: JobView; created: boolean }> {
   const { fields, image } = req;
   const spec = deps.models.get(fields.model ?? deps.models.defaultName);
-  if (!spec) throw new AppError('unknown_model', 404, `unknown model ${JSON.stringify(fields.model)}`);
+  if (!spec) throw new AppError('unknown_model', `unknown model ${JSON.stringify(fields.model)}`);
   requireLabelSet(spec, fields.labelSet);
   const header = await inspectImage(await image.contents(), deps.maxPixels);
 

@@ -32,11 +32,11 @@ export interface UrlSubmitRequest {
 
 /** The static half of the SSRF guard at submit: a URL it refuses is never queued (400 invalid_image_url). */
 export function checkImageUrl(raw: string, guard: GuardOptions): string {
-  if (raw.length > 2048) throw new AppError('invalid_image_url', 400, 'image_url must be at most 2048 characters');
+  if (raw.length > 2048) throw new AppError('invalid_image_url', 'image_url must be at most 2048 characters');
   try {
     return checkUrl(raw, guard, 'image_url').href;
   } catch (err) {
-    if (err instanceof OutboundUrlError) throw new AppError('invalid_image_url', 400, err.message);
+    if (err instanceof OutboundUrlError) throw new AppError('invalid_image_url', err.message);
     throw err;
   }
 }
@@ -46,7 +46,7 @@ export const pendingInput = (url: string): JobInput => ({ filename: null, conten
 
 export function modelOf(models: ModelCatalog, fields: JobFields): ModelSpec {
   const spec = models.get(fields.model ?? models.defaultName);
-  if (!spec) throw new AppError('unknown_model', 404, `unknown model ${JSON.stringify(fields.model)}`);
+  if (!spec) throw new AppError('unknown_model', `unknown model ${JSON.stringify(fields.model)}`);
   requireLabelSet(spec, fields.labelSet);
   return spec;
 }

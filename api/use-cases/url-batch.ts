@@ -57,7 +57,7 @@ export async function createUrlBatch(
   try {
     for await (const text of lines) {
       lineNo++;
-      if (lineNo > deps.maxLines) throw new AppError('too_many_lines', 413, `a batch takes at most ${deps.maxLines} lines`);
+      if (lineNo > deps.maxLines) throw new AppError('too_many_lines', `a batch takes at most ${deps.maxLines} lines`);
       if (text.trim() === '') continue;
       const item = parseUrlLine(text, deps.guard);
       if ('code' in item) {

@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import express, { type RequestHandler, type Router } from 'express';
-import client from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestHandler, Router } from 'express';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../api/openapi.js';
 import { jobsRouter } from '../../api/routes/jobs.js';
 import { predictRouter } from '../../api/routes/predict.js';
@@ -12,42 +10,18 @@ import { modelsRouter } from '../../api/routes/models.js';
 import { healthRouter } from '../../api/routes/health.js';
 import { metricsRouter } from '../../api/routes/metrics.js';
 import { docsRouter } from '../../api/routes/docs.js';
-import { requestId } from '../../api/middleware/request-id.js';
-import { errorHandler, notFoundRoute } from '../../api/middleware/error-handler.js';
-import { ModelCatalog } from '../../shared/model-catalog.js';
-import { parseManifest } from '../../shared/model-manifest.js';
-import { getJob } from '../../api/use-cases/get-job.js';
-import type { JobStore } from '../../shared/job-store.js';
-import type { Heartbeats } from '../../shared/heartbeats.js';
 import { loadConfig } from '../../shared/config.js';
-import type { Logger } from '../../shared/logger.js';
 import type { JobInput, JobTimings, JobView, WebhookDelivery } from '../../shared/job-types.js';
-import type { Prediction } from '../../worker/postprocess.js';
+import type { Prediction } from '../../shared/contract/prediction.js';
+import { resolver, validator, type Obj } from './openapi-validate.js';
 
-type Obj = Record<string, unknown>;
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
 const ROUTES_DIR = fileURLToPath(new URL('../../api/routes/', import.meta.url));
 
 const doc = openApiDocument() as Obj;
 const paths = doc.paths as Record<string, Obj>;
-
-function resolvePointer(pointer: string): unknown {
-  if (!pointer.startsWith('#/')) return undefined;
-  let node: unknown = doc;
-  for (const raw of pointer.slice(2).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (node === null || typeof node !== 'object' || !(key in node)) return undefined;
-    node = (node as Obj)[key];
-  }
-  return node;
-}
-
-/** Follows `$ref`s (with a bound, so a cycle of refs fails instead of hanging). */
-function deref<T = Obj>(node: unknown): T {
-  let n = node as Obj;
-  for (let i = 0; i < 20 && n && typeof n.$ref === 'string'; i++) n = resolvePointer(n.$ref) as Obj;
-  return n as T;
-}
+const { resolvePointer, deref } = resolver(doc);
+const { allowsNull } = validator(doc);
 
 function* walk(node: unknown, at: string): Generator<[string, Obj]> {
   if (Array.isArray(node)) {
@@ -146,8 +120,8 @@ async function routerFactories(): Promise<Map<string, (deps: never) => Router>> 
 }
 
 describe('OpenAPI document: structure', () => {
-  it('is an OpenAPI 3.0 document with info, servers and paths', () => {
-    expect(doc.openapi).toBe('3.0.3');
+  it('is an OpenAPI 3.1 document with info, servers and paths', () => {
+    expect(doc.openapi).toBe('3.1.0');
     const info = doc.info as Obj;
     expect(info.title).toBe('inferq');
     expect(info.version).toBe('1.0.0');
@@ -205,11 +179,11 @@ describe('OpenAPI document: structure', () => {
 
   it('documents the multipart form of POST /v1/jobs and its answers', () => {
     const op = (paths['/v1/jobs'] as Obj).post as Obj;
-    const form = (((op.requestBody as Obj).content as Obj)['multipart/form-data'] as Obj).schema as Obj;
+    const form = deref((((op.requestBody as Obj).content as Obj)['multipart/form-data'] as Obj).schema);
     const props = form.properties as Record<string, Obj>;
     expect(form.anyOf).toEqual([{ required: ['image'] }, { required: ['file'] }, { required: ['image_url'] }]);
     expect(props.image_url).toMatchObject({ type: 'string', format: 'uri' });
-    const body = (((op.requestBody as Obj).content as Obj)['application/json'] as Obj).schema as Obj;
+    const body = deref((((op.requestBody as Obj).content as Obj)['application/json'] as Obj).schema);
     expect(body.required).toEqual(['image_url']);
     expect(props.image).toMatchObject({ type: 'string', format: 'binary' });
     expect(props.file).toMatchObject({ type: 'string', format: 'binary' });
@@ -248,9 +222,44 @@ describe('OpenAPI document: structure', () => {
     const job = schemas.Job!.properties as Record<string, Obj>;
     expect(deref(job.status).enum).toEqual(['queued', 'processing', 'succeeded', 'failed', 'canceled']);
     for (const f of ['started_at', 'completed_at', 'result', 'error', 'timings', 'queue_position', 'batch_id', 'priority', 'webhook']) {
-      expect(job[f]!.nullable, `Job.${f} is nullable`).toBe(true);
+      expect(allowsNull(job[f]), `Job.${f} is nullable`).toBe(true);
     }
     for (const name of ['Error', 'Job', 'Prediction', 'Timings', 'Model', 'Batch']) expect(schemas[name], name).toBeDefined();
+  });
+});
+
+describe('OpenAPI document: security and the errors it brings', () => {
+  const schemes = (doc.components as Obj).securitySchemes as Record<string, Obj>;
+
+  it('declares the API key (bearer and X-API-Key) and the admin token', () => {
+    expect(schemes.bearerApiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(schemes.apiKeyHeader).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-API-Key' });
+    expect(schemes.adminToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('gives every operation its security, and 401/429/503 (with Retry-After) where the API key guards it', () => {
+    for (const { method, path: p, op } of operations) {
+      const where = `${method.toUpperCase()} ${p}`;
+      expect(Array.isArray(op.security), `${where} has security`).toBe(true);
+      const names = (op.security as Obj[]).flatMap((s) => Object.keys(s));
+      for (const n of names) expect(schemes[n], `${where}: scheme ${n}`).toBeDefined();
+      const responses = op.responses as Obj;
+      if (names.includes('bearerApiKey')) {
+        expect(names, where).toContain('apiKeyHeader');
+        for (const s of ['401', '429', '503']) expect(responses[s], `${where} ${s}`).toBeDefined();
+      }
+      if (names.includes('adminToken')) for (const s of ['401', '403']) expect(responses[s], `${where} ${s}`).toBeDefined();
+    }
+    const open = operations.filter((o) => (o.op.security as unknown[]).length === 0).map((o) => o.path).sort();
+    expect(open).toEqual(['/docs', '/health', '/openapi.json', '/ready']);
+  });
+
+  it('types every uploaded file as binary', () => {
+    const schemas = (doc.components as Obj).schemas as Record<string, Obj>;
+    const form = (name: string) => schemas[name]!.properties as Record<string, Obj>;
+    expect(form('JobForm').image).toMatchObject({ type: 'string', format: 'binary' });
+    expect(form('BatchForm').images!.items).toMatchObject({ type: 'string', format: 'binary' });
+    expect(form('BatchImagesForm').images!.items).toMatchObject({ type: 'string', format: 'binary' });
   });
 });
 
@@ -292,7 +301,7 @@ describe('OpenAPI document: matches the registered routes', () => {
   it('documents every registered route', () => {
     const documented = new Set(operations.map((o) => `${o.method.toUpperCase()} ${o.path}`));
     const missing = [...routes].filter((r) => !documented.has(r));
-    expect(missing, 'routes served but not in api/openapi.ts').toEqual([]);
+    expect(missing, 'routes served but not in api/openapi/').toEqual([]);
   });
 
   it('implements every documented route (batches may be documented ahead of their routes)', () => {
@@ -319,190 +328,5 @@ describe('OpenAPI document: matches the registered routes', () => {
     );
     const create = (paths['/v1/batches'] as Obj).post as Obj;
     expect(Object.keys(((create.requestBody as Obj).content as Obj)).sort()).toEqual(['application/json', 'application/x-ndjson', 'multipart/form-data']);
-  });
-});
-
-// ---------------------------------------------------------------------------------------------------------------
-// Real answers of the routes that need no Redis, checked against the documented schemas.
-
-/** A small validator for the subset of schema the document uses; strict about undocumented object keys. */
-function validate(schema: unknown, value: unknown, at = '$'): string[] {
-  const s = deref(schema);
-  if (value === null) return s.nullable ? [] : [`${at}: null but not nullable`];
-  const errors: string[] = [];
-  if (Array.isArray(s.allOf)) {
-    for (const sub of s.allOf) errors.push(...validate(sub, value, at).filter((e) => !e.includes('undocumented key')));
-  }
-  const type = s.type as string | undefined;
-  const typeOk =
-    type === undefined ||
-    (type === 'integer' ? Number.isInteger(value) : type === 'array' ? Array.isArray(value) : type === 'object' ? typeof value === 'object' && !Array.isArray(value) : typeof value === type);
-  if (!typeOk) return [...errors, `${at}: expected ${type}, got ${JSON.stringify(value)}`];
-  if (Array.isArray(s.enum) && !s.enum.includes(value)) errors.push(`${at}: ${JSON.stringify(value)} not in ${JSON.stringify(s.enum)}`);
-  if (typeof value === 'number') {
-    if (typeof s.minimum === 'number' && value < s.minimum) errors.push(`${at}: ${value} < ${s.minimum}`);
-    if (typeof s.maximum === 'number' && value > s.maximum) errors.push(`${at}: ${value} > ${s.maximum}`);
-  }
-  if (typeof value === 'string' && typeof s.pattern === 'string' && !new RegExp(s.pattern).test(value)) errors.push(`${at}: ${value} !~ ${s.pattern}`);
-  if (Array.isArray(value)) value.forEach((v, i) => s.items && errors.push(...validate(s.items, v, `${at}[${i}]`)));
-  if (type === 'object' || s.properties || s.allOf) {
-    const obj = value as Obj;
-    const props = knownProperties(s);
-    for (const r of requiredOf(s)) if (!(r in obj)) errors.push(`${at}: missing required ${r}`);
-    for (const [k, v] of Object.entries(obj)) {
-      if (props[k]) {
-        if (!s.allOf) errors.push(...validate(props[k], v, `${at}.${k}`));
-      } else if (s.additionalProperties !== true && Object.keys(props).length > 0) {
-        errors.push(`${at}: undocumented key ${k}`);
-      }
-    }
-  }
-  return errors;
-}
-function knownProperties(schema: unknown): Record<string, unknown> {
-  const s = deref(schema);
-  return Object.assign({}, ...((s.allOf as unknown[]) ?? []).map(knownProperties), s.properties ?? {}) as Record<string, unknown>;
-}
-function requiredOf(schema: unknown): string[] {
-  const s = deref(schema);
-  return [...((s.allOf as unknown[]) ?? []).flatMap(requiredOf), ...((s.required as string[]) ?? [])];
-}
-
-const silentLogger = { child: () => silentLogger, info: () => {}, error: () => {}, warn: () => {}, debug: () => {} } as unknown as Logger;
-
-const spec = parseManifest({
-  models: [
-    {
-      name: 'tiny',
-      version: '1',
-      task: 'classification',
-      model: { file: 'tiny.onnx', sha256: 'a'.repeat(64) },
-      labels: { file: 'tiny.txt', sha256: 'b'.repeat(64) },
-      input_name: 'input',
-      output_name: 'output',
-      output: 'logits',
-      num_classes: 3,
-      preprocessing: { resize: 8, crop: 8, channel_order: 'RGB', layout: 'NCHW', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1] },
-    },
-    {
-      name: 'other',
-      version: '2',
-      task: 'classification',
-      description: 'a second model',
-      license: 'MIT',
-      source: 'tests',
-      model: { file: 'other.onnx', sha256: 'c'.repeat(64) },
-      labels: { file: 'other.txt', sha256: 'd'.repeat(64) },
-      input_name: 'x',
-      output_name: 'y',
-      output: 'probabilities',
-      num_classes: 5,
-      preprocessing: { resize: 8, crop: 8, channel_order: 'BGR', layout: 'NHWC', scale: 1, mean: [1, 2, 3], std: [1, 1, 1] },
-    },
-  ],
-}).models;
-
-describe('OpenAPI document: real answers match the schemas', () => {
-  let base: string;
-  let server: import('node:http').Server;
-  let redisUp = true;
-
-  beforeAll(async () => {
-    const registry = new client.Registry();
-    new client.Counter({ name: 'inferq_test_total', help: 'a test counter', registers: [registry] });
-    const upload: RequestHandler = (_req, _res, next) => next();
-    // The malformed ids below are refused before any store is read: a store that is reached fails the test.
-    const unreached = () => Promise.reject(new Error('not reached: the id is refused first'));
-    const read = { jobs: { get: unreached } as unknown as JobStore, queuePosition: async () => null };
-    const app = express();
-    app.use(requestId);
-    const redis = {
-      ping: async () => {
-        if (!redisUp) throw new Error('Connection is closed.');
-        return 'PONG';
-      },
-    };
-    const heartbeats = { alive: async () => 2, describe: async () => [{ metrics_port: 9465 }, { metrics_port: 9464 }] };
-    const single = { upload, scopeOf: () => 'public' };
-    for (const r of [
-      healthRouter({ redis, heartbeats: heartbeats as unknown as Heartbeats, defaultModel: 'tiny' }),
-      metricsRouter({ registry }),
-      docsRouter(),
-      modelsRouter({ models: new ModelCatalog(spec, 'tiny'), batching: { max_batch_size: 8, max_delay_ms: 5 } }),
-      jobsRouter({ ...single, maxWaitSeconds: 60, submit: unreached, getJob: (id) => getJob(read, id), cancel: unreached }),
-      predictRouter({ ...single, timeoutSeconds: 30, predict: unreached }),
-    ]) app.use(r);
-    app.use(notFoundRoute);
-    app.use(errorHandler(silentLogger));
-    server = await new Promise((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-
-  afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-  });
-
-  /** Calls the server and checks the answer against the documented response of `METHOD template`. */
-  async function check(method: string, url: string, template: string, expectedStatus: number) {
-    const res = await fetch(base + url, { method });
-    expect(res.status, `${method} ${url}`).toBe(expectedStatus);
-    expect(res.headers.get('x-request-id')).toBeTruthy();
-    const op = (paths[template] as Obj)[method.toLowerCase()] as Obj;
-    const documented = deref((op.responses as Obj)[String(res.status)]);
-    expect(documented, `${method} ${template} documents ${res.status}`).toBeDefined();
-    for (const h of Object.keys((documented.headers ?? {}) as Obj)) {
-      if (h === 'Retry-After' || h === 'X-Request-Id') expect(res.headers.get(h), `${h} on ${method} ${url}`).toBeTruthy();
-    }
-    const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!;
-    const content = documented.content as Record<string, Obj>;
-    expect(Object.keys(content), `${method} ${url} content type`).toContain(contentType);
-    if (contentType === 'application/json') {
-      const body = (await res.json()) as unknown;
-      expect(validate(content[contentType]!.schema, body), `${method} ${url} body`).toEqual([]);
-      return body as Obj;
-    }
-    return (await res.text()) as unknown as Obj;
-  }
-
-  it('GET /health, /metrics, /openapi.json', async () => {
-    await check('GET', '/health', '/health', 200);
-    expect(String(await check('GET', '/metrics', '/metrics', 200))).toContain('inferq_test_total');
-    expect(await check('GET', '/openapi.json', '/openapi.json', 200)).toEqual(doc);
-  });
-
-  it('GET /ready, ready and not ready', async () => {
-    expect(await check('GET', '/ready', '/ready', 200)).toEqual({ status: 'ready', workers: 2, worker_metrics_ports: [9464, 9465] });
-    redisUp = false;
-    try {
-      await check('GET', '/ready', '/ready', 503);
-    } finally {
-      redisUp = true;
-    }
-  });
-
-  it('GET /v1/models, /v1/models/{name}, /info', async () => {
-    const list = await check('GET', '/v1/models', '/v1/models', 200);
-    expect(list.default).toBe('tiny');
-    expect((list.data as unknown[]).length).toBe(2);
-    await check('GET', '/v1/models/other', '/v1/models/{name}', 200);
-    const unknown = await check('GET', '/v1/models/nope', '/v1/models/{name}', 404);
-    expect((unknown.error as Obj).code).toBe('unknown_model');
-    expect((await check('GET', '/info', '/info', 200)).service).toBe('inferq');
-  });
-
-  it('404 of a malformed job id, in the Error shape', async () => {
-    const get = await check('GET', '/v1/jobs/nope', '/v1/jobs/{id}', 404);
-    expect((get.error as Obj).code).toBe('not_found');
-    await check('POST', '/v1/jobs/nope/cancel', '/v1/jobs/{id}/cancel', 404);
-  });
-
-  it('the validator catches what it should (so the checks above mean something)', () => {
-    const schemas = (doc.components as Obj).schemas as Obj;
-    expect(validate(schemas.Health, { status: 'ok', extra: 1 })).toEqual(['$: undocumented key extra']);
-    expect(validate(schemas.Health, { status: 'bad' })).toHaveLength(1);
-    expect(validate({ $ref: '#/components/schemas/Error' }, { error: { code: 'x', message: 'm' } })).toEqual(['$: missing required request_id']);
-    expect(validate({ $ref: '#/components/schemas/Info' }, { service: 'inferq' }).length).toBeGreaterThan(5);
   });
 });

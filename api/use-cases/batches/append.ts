@@ -9,11 +9,11 @@ import { getBatch, notOpen, type BatchDeps } from './batch-deps.js';
 
 /** Appends images to an open batch: every image is checked first, and the batch changes all at once or not. */
 export async function appendImages(deps: BatchDeps, id: string, files: UploadedImage[], requestId: string, tenant = 'public'): Promise<BatchView> {
-  if (files.length === 0) throw new AppError('missing_image', 400, 'send one or more images as multipart field "images"');
+  if (files.length === 0) throw new AppError('missing_image', 'send one or more images as multipart field "images"');
   const batch = await getBatch(deps, id);
   if (batch.status !== 'open') throw notOpen(batch.status);
   const spec = deps.models.get(batch.model.name);
-  if (!spec) throw new AppError('unknown_model', 404, `model ${batch.model.name} is no longer served`);
+  if (!spec) throw new AppError('unknown_model', `model ${batch.model.name} is no longer served`);
   const useCache = deps.resultCache ? await deps.batches.usesCache(id) : false;
   const deadlineAt = batch.deadline_at === null ? null : Date.parse(batch.deadline_at);
   const template = { id, spec, topK: batch.top_k, labelSet: batch.label_set, deadlineAt, useCache, tenant };

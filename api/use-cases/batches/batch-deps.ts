@@ -27,7 +27,7 @@ export interface BatchDeps {
 }
 
 /** 409 `batch_not_open`: the batch is sealed, canceled or completed. */
-export const notOpen = (status: string) => new AppError('batch_not_open', 409, `the batch is ${status}; it takes no more images`);
+export const notOpen = (status: string) => new AppError('batch_not_open', `the batch is ${status}; it takes no more images`);
 
 /** The batch as clients see it; 404 `not_found` when there is none. */
 export async function getBatch(deps: Pick<BatchDeps, 'batches'>, id: string): Promise<BatchView> {

@@ -8,7 +8,7 @@ export async function cancelBatch(deps: BatchDeps, id: string): Promise<BatchVie
   const now = new Date().toISOString();
   const r = await deps.batches.markCanceled(id, now);
   if (r === 'missing') throw notFound(`no batch ${id}`);
-  if (r === 'completed') throw new AppError('not_cancelable', 409, 'the batch has completed');
+  if (r === 'completed') throw new AppError('not_cancelable', 'the batch has completed');
   if (r === 'completed_now') await deps.onBatchCompleted?.(id);
   const PAGE = 500;
   for (let start = 0; ; start += PAGE) {

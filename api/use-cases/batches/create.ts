@@ -21,7 +21,7 @@ export interface BatchRequest {
 /** Opens a batch; with files, appends them and seals it at once. */
 export async function createBatch(deps: BatchDeps, fields: JobFields, files: UploadedImage[], requestId: string, tenant = 'public'): Promise<BatchView> {
   const spec = deps.models.get(fields.model ?? deps.models.defaultName);
-  if (!spec) throw new AppError('unknown_model', 404, `unknown model ${JSON.stringify(fields.model)}`);
+  if (!spec) throw new AppError('unknown_model', `unknown model ${JSON.stringify(fields.model)}`);
   requireLabelSet(spec, fields.labelSet);
   const id = newBatchId();
   await deps.batches.create({
