@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, redisAnswers } from '../api/standalone/embedded-redis.js';
+import { freePort } from '../shared/free-port.js';
+import { redisAnswers } from '../shared/redis-answers.js';
 import { removeOnExit, spawnGroup, stopGroup, waitUntil } from './procs.js';
 
 /** A redis-server of the bench's own, so INFO commandstats counts only the service under test. */

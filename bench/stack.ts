@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { freePort } from '../api/standalone/embedded-redis.js';
+import { freePort } from '../shared/free-port.js';
 import { BenchClient } from './http-client.js';
 import type { Watched } from './measure.js';
 import { FatalWait, childPids, cmdline, removeOnExit, spawnGroup, stopGroup, waitUntil, type Spawned } from './procs.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import createClient from 'openapi-fetch';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { components, paths } from '../../client/generated/openapi.js';
-import { SHARED, startStack, type Stack } from '../helpers/stack.js';
+import { SHARED, startStack, type Stack } from '../helpers/processes/stack.js';
 
 type JobForm = components['schemas']['JobForm'];
 

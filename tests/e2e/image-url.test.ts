@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHARED, pollJob, startStack, type Stack } from '../helpers/stack.js';
-import { startImageServer, type ImageServer } from '../helpers/image-server.js';
+import { SHARED, pollJob, startStack, type Stack } from '../helpers/processes/stack.js';
+import { startImageServer, type ImageServer } from '../helpers/servers/image-server.js';
 import { InferqClient } from '../../client/inferq-client.js';
 
 // The real int8 MobileNetV2 on a real photo that the service fetches itself: dog.jpg served by a loopback image

@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { SHARED, pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
-import { postImages, results, waitForBatch } from '../helpers/batch-client.js';
+import { SHARED, pollJob, postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { postImages, results, waitForBatch } from '../helpers/jobs/batch-client.js';
 
 // Label sets on the real int8 MobileNetV2 and real photos: answers in the client's own classes (cat / dog /
 // other), and the plain `{prediction, confidence, probabilities}` shape of the origin projects on /predict.

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { SHARED, pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
-import { postImages, results, waitForBatch } from '../helpers/batch-client.js';
-import { SwiftServer } from '../helpers/swift-server.js';
-import { until } from '../faults/helpers/cleanup.js';
+import { SHARED, pollJob, postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { postImages, results, waitForBatch } from '../helpers/jobs/batch-client.js';
+import { SwiftServer } from '../helpers/servers/swift-server.js';
+import { until } from '../helpers/processes/cleanup.js';
 
 const photo = (name: string) => fs.readFile(path.join(SHARED, 'models/test-images', name));
 const filesUnder = async (dir: string) => (await fs.readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { SHARED, postImage, startStack, type Stack } from '../helpers/stack.js';
+import { SHARED, postImage, startStack, type Stack } from '../helpers/processes/stack.js';
 
 // Three real models with different preprocessing (RGB/BGR, ImageNet mean-std / mean-only / [-1,1], NCHW/NHWC,
 // logits/probabilities) served side by side by configuration alone.

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHARED, pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
+import { SHARED, pollJob, postImage, startStack, type Stack } from '../helpers/processes/stack.js';
 
 // R32 on the real int8 MobileNetV2 (1,000 classes): the cache never answers for another label set, and any
 // top_k is served from the top 20 it keeps, equal to what the model computes without the cache.

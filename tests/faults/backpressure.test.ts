@@ -13,9 +13,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { faultEnv, type FaultEnv } from './helpers/fault-env.js';
-import { colourImages, submitImage, wrongResult, type SubmitAnswer, type Submitted } from './helpers/jobs.js';
-import { sleep, until } from './helpers/cleanup.js';
+import { faultEnv, type FaultEnv } from '../helpers/processes/fault-env.js';
+import { colourImages, submitImage, wrongResult, type SubmitAnswer, type Submitted } from '../helpers/jobs/jobs.js';
+import { sleep, until } from '../helpers/processes/cleanup.js';
 
 const HIGH = 20;
 const LOW = 10;

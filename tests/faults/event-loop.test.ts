@@ -13,10 +13,10 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { faultEnv } from './helpers/fault-env.js';
-import { colourImages, submitColours, type Submitted } from './helpers/jobs.js';
-import { getJson, metric, parseMetrics } from './helpers/processes.js';
-import { sleep } from './helpers/cleanup.js';
+import { faultEnv } from '../helpers/processes/fault-env.js';
+import { colourImages, submitColours, type Submitted } from '../helpers/jobs/jobs.js';
+import { getJson, metric, parseMetrics } from '../helpers/processes/processes.js';
+import { sleep } from '../helpers/processes/cleanup.js';
 
 /** 150 full batches of 8: a few seconds on the fastest machine of this kind, under a minute on the slowest. */
 const BACKLOG = 1_200;
@@ -28,7 +28,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 describe('event loop under load (real processes)', () => {
   it('R6: full batches for many seconds: worker loop delay far below the lock renewal time, nothing stalled', async () => {
-    // The same place tests/helpers/stack.ts takes real models from (importing it would load the whole service).
+    // The same place tests/helpers/processes/stack.ts takes real models from (importing it would load the whole service).
     const mirror = process.env.MODEL_MIRROR ?? path.join(path.resolve(process.env.INFERQ_SHARED ?? '../shared'), 'models');
     const f = await faultEnv({ env: { MODELS: 'mobilenetv2', DEFAULT_MODEL: 'mobilenetv2', MODEL_MIRROR: mirror } });
     const images = await colourImages({ width: 320, height: 240 });

@@ -9,11 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { solidImage } from '../helpers/tiny-model.js';
-import { faultEnv } from './helpers/fault-env.js';
-import { colourImages, submitImage, wrongResult, type Submitted } from './helpers/jobs.js';
-import { WorkerSupervisor } from './helpers/supervisor.js';
-import { sleep, until } from './helpers/cleanup.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { faultEnv } from '../helpers/processes/fault-env.js';
+import { colourImages, submitImage, wrongResult, type Submitted } from '../helpers/jobs/jobs.js';
+import { WorkerSupervisor } from '../helpers/processes/supervisor.js';
+import { sleep, until } from '../helpers/processes/cleanup.js';
 
 describe('poison image (real processes)', () => {
   it('R5: only the poison job fails (worker_crashed), its batch neighbours succeed, no crash loop', async () => {

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logger.js';
 import { Supervisor } from '../../api/standalone/supervisor.js';
-import { TEST_REDIS_URL, cleanPrefix } from '../helpers/redis.js';
-import { FaultStack, getJson } from './helpers/processes.js';
-import { OutputLog, killGroup, trackGroup, until, waitExit } from './helpers/cleanup.js';
+import { TEST_REDIS_URL, cleanPrefix } from '../helpers/redis/test-redis.js';
+import { FaultStack, getJson } from '../helpers/processes/processes.js';
+import { OutputLog, killGroup, trackGroup, until, waitExit } from '../helpers/processes/cleanup.js';
 
 /**
  * A taken port (a second `npm start`, anything else on 9464) must not become a crash loop: the launcher moves

@@ -9,11 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { loadConfig } from '../../shared/config.js';
 import { createRedis } from '../../shared/redis.js';
-import { FaultStack } from './helpers/processes.js';
-import { RedisProbe, colourImages, submitColours, wrongResult } from './helpers/jobs.js';
-import { ClusterTopology, redisCli } from './helpers/redis-topology.js';
-import { exitOf, trackGroup } from './helpers/cleanup.js';
-import { getBatch, openBatch, postImages, waitForBatch } from '../helpers/batch-client.js';
+import { FaultStack } from '../helpers/processes/processes.js';
+import { RedisProbe, colourImages, submitColours, wrongResult } from '../helpers/jobs/jobs.js';
+import { redisCli } from '../helpers/redis/redis-cli.js';
+import { ClusterTopology } from '../helpers/redis/redis-topology.js';
+import { exitOf, trackGroup } from '../helpers/processes/cleanup.js';
+import { getBatch, openBatch, postImages, waitForBatch } from '../helpers/jobs/batch-client.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -6,11 +6,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { faultEnv, type FaultEnv } from './helpers/fault-env.js';
-import { colourImages, submitImage, wrongResult, type Submitted } from './helpers/jobs.js';
-import { SubmitLoad, byStatus } from './helpers/load.js';
-import { getJson } from './helpers/processes.js';
-import { sleep, until } from './helpers/cleanup.js';
+import { faultEnv, type FaultEnv } from '../helpers/processes/fault-env.js';
+import { colourImages, submitImage, wrongResult, type Submitted } from '../helpers/jobs/jobs.js';
+import { SubmitLoad, byStatus } from '../helpers/jobs/load.js';
+import { getJson } from '../helpers/processes/processes.js';
+import { sleep, until } from '../helpers/processes/cleanup.js';
 
 const FAST_WORKER = { BATCH_MAX_SIZE: '8', BATCH_MAX_DELAY_MS: '20' };
 

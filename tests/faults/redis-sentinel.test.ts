@@ -10,11 +10,11 @@
 import { describe, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { loadConfig } from '../../shared/config.js';
 import { createRedis } from '../../shared/redis.js';
-import { FaultStack, getJson } from './helpers/processes.js';
-import { RedisProbe, colourImages, wrongResult } from './helpers/jobs.js';
-import { SubmitLoad, byStatus } from './helpers/load.js';
-import { SentinelTopology } from './helpers/redis-topology.js';
-import { until } from './helpers/cleanup.js';
+import { FaultStack, getJson } from '../helpers/processes/processes.js';
+import { RedisProbe, colourImages, wrongResult } from '../helpers/jobs/jobs.js';
+import { SubmitLoad, byStatus } from '../helpers/jobs/load.js';
+import { SentinelTopology } from '../helpers/redis/redis-topology.js';
+import { until } from '../helpers/processes/cleanup.js';
 
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 

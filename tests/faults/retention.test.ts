@@ -8,10 +8,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { faultEnv, type FaultEnv } from './helpers/fault-env.js';
-import { colourImages, submitColours, wrongResult, type Submitted } from './helpers/jobs.js';
-import { until } from './helpers/cleanup.js';
-import type { ServiceProcess } from './helpers/processes.js';
+import { faultEnv, type FaultEnv } from '../helpers/processes/fault-env.js';
+import { colourImages, submitColours, wrongResult, type Submitted } from '../helpers/jobs/jobs.js';
+import { until } from '../helpers/processes/cleanup.js';
+import type { ServiceProcess } from '../helpers/processes/processes.js';
 
 const ROUNDS = 2;
 const JOBS = 150;

@@ -8,11 +8,11 @@
  * the SIGTERM lands while they are still being decoded and the drain takes long enough to race new jobs.
  */
 import { describe, expect, it } from 'vitest';
-import { COLOURS, solidImage } from '../helpers/tiny-model.js';
-import { faultEnv, type FaultEnv } from './helpers/fault-env.js';
-import { colourImages, submitColours, submitImage, wrongResult, type Submitted } from './helpers/jobs.js';
-import { STALL_RECOVERY_MS } from './helpers/processes.js';
-import { sleep, until } from './helpers/cleanup.js';
+import { COLOURS, solidImage } from '../helpers/model/tiny-model.js';
+import { faultEnv, type FaultEnv } from '../helpers/processes/fault-env.js';
+import { colourImages, submitColours, submitImage, wrongResult, type Submitted } from '../helpers/jobs/jobs.js';
+import { STALL_RECOVERY_MS } from '../helpers/processes/processes.js';
+import { sleep, until } from '../helpers/processes/cleanup.js';
 
 /** Env of a worker that keeps what it takes in a forming batch for a long time. */
 const HOLDING = { BATCH_MAX_SIZE: '16', WORKER_CONCURRENCY: '16', BATCH_MAX_DELAY_MS: '60000', BATCH_FLUSH_WHEN_IDLE: 'false' };

@@ -4,10 +4,10 @@
  * goes on, it does not crash, and no job gets a second result.
  */
 import { describe, expect, it } from 'vitest';
-import { faultEnv } from './helpers/fault-env.js';
-import { colourImages, submitColours, wrongResult } from './helpers/jobs.js';
-import { STALL_RECOVERY_MS } from './helpers/processes.js';
-import { sleep, until } from './helpers/cleanup.js';
+import { faultEnv } from '../helpers/processes/fault-env.js';
+import { colourImages, submitColours, wrongResult } from '../helpers/jobs/jobs.js';
+import { STALL_RECOVERY_MS } from '../helpers/processes/processes.js';
+import { sleep, until } from '../helpers/processes/cleanup.js';
 
 describe('worker frozen past its lock (real processes)', () => {
   it('R4: SIGSTOP past the lock, then SIGCONT: another worker finishes every job once; the late finisher is fenced, not crashed', async () => {

@@ -1,11 +1,11 @@
-import { redisAnswers, startEmbeddedRedis, type EmbeddedRedis } from '../../api/standalone/embedded-redis.js';
-import fs from 'node:fs/promises';
+import { redisAnswers } from '../../shared/redis-answers.js';
+import { RedisServer } from './redis/redis-server.js';
 
 /**
  * Tests need a real Redis: REDIS_URL / TEST_REDIS_URL when given, else 127.0.0.1:6379 when it answers, else a
  * redis-server child started here (so `npm test` works on a machine with only redis-server installed).
  */
-let embedded: EmbeddedRedis | null = null;
+let started: RedisServer | null = null;
 
 export async function setup() {
   const given = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL;
@@ -17,11 +17,11 @@ export async function setup() {
     process.env.TEST_REDIS_URL = 'redis://127.0.0.1:6379';
     return;
   }
-  await fs.mkdir('.inferq/test-redis', { recursive: true });
-  embedded = await startEmbeddedRedis('.inferq/test-redis');
-  process.env.TEST_REDIS_URL = embedded.url;
+  // everysec: a test run needs no durability across a kill -9, and 'always' slows every write.
+  started = await RedisServer.start({ appendfsync: 'everysec' });
+  process.env.TEST_REDIS_URL = started.url;
 }
 
 export async function teardown() {
-  await embedded?.stop();
+  await started?.stop();
 }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { solidImage } from '../helpers/tiny-model.js';
-import { postImage } from '../helpers/stack.js';
-import { TEST_REDIS_URL, cleanPrefix } from '../helpers/redis.js';
-import { FaultStack, type ServiceProcess } from '../faults/helpers/processes.js';
-import { sleep, until } from '../faults/helpers/cleanup.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { postImage } from '../helpers/processes/stack.js';
+import { TEST_REDIS_URL, cleanPrefix } from '../helpers/redis/test-redis.js';
+import { FaultStack, type ServiceProcess } from '../helpers/processes/processes.js';
+import { sleep, until } from '../helpers/processes/cleanup.js';
 
 /**
  * Access logs of real API and worker processes: one info line per request and per finished job, both carrying

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLOURS, solidImage } from '../helpers/tiny-model.js';
-import { postImage, startStack, type Stack } from '../helpers/stack.js';
-import { getBatch, openBatch, postImages, results, waitForBatch } from '../helpers/batch-client.js';
-import { startWebhookSink } from '../helpers/webhook-sink.js';
+import { COLOURS, solidImage } from '../helpers/model/tiny-model.js';
+import { postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { getBatch, openBatch, postImages, results, waitForBatch } from '../helpers/jobs/batch-client.js';
+import { startWebhookSink } from '../helpers/servers/webhook-sink.js';
 import { Webhook } from 'standardwebhooks';
 
 const SECRET = 'whsec_' + Buffer.from('inferq-batch-test-secret-012345').toString('base64');

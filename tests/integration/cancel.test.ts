@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { solidImage } from '../helpers/tiny-model.js';
-import { postImage, startStack, type Stack } from '../helpers/stack.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { postImage, startStack, type Stack } from '../helpers/processes/stack.js';
 
 // No worker runs here, so submitted jobs stay queued and cancel is deterministic.
 let stack: Stack;

@@ -3,10 +3,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { solidImage } from '../helpers/tiny-model.js';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { startImageServer, type ImageServer } from '../helpers/image-server.js';
-import { runInferq } from '../helpers/run-cli.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { startStack, type Stack } from '../helpers/processes/stack.js';
+import { startImageServer, type ImageServer } from '../helpers/servers/image-server.js';
+import { runInferq } from '../helpers/processes/run-cli.js';
 
 let stack: Stack;
 let server: ImageServer;

@@ -6,9 +6,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLOURS, solidImage } from '../helpers/tiny-model.js';
-import { pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
-import { runInferq } from '../helpers/run-cli.js';
+import { COLOURS, solidImage } from '../helpers/model/tiny-model.js';
+import { pollJob, postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { runInferq } from '../helpers/processes/run-cli.js';
 import { inputsDigest, type BatchState } from '../../client/cli/commands/batch/state.js';
 import { walkImages } from '../../client/cli/files.js';
 

@@ -8,11 +8,11 @@ import { JobLifecycle } from '../../shared/job-lifecycle.js';
 import { QUEUES, openQueue } from '../../shared/queue/index.js';
 import { startWorker } from '../../worker/server.js';
 import { sweepDeadlines, type SweepDeps } from '../../api/deadline-sweep.js';
-import { solidImage } from '../helpers/tiny-model.js';
-import { pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
-import { getBatch, openBatch, postImages } from '../helpers/batch-client.js';
-import { startWebhookSink } from '../helpers/webhook-sink.js';
-import { TEST_REDIS_URL } from '../helpers/redis.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { pollJob, postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { getBatch, openBatch, postImages } from '../helpers/jobs/batch-client.js';
+import { startWebhookSink } from '../helpers/servers/webhook-sink.js';
+import { TEST_REDIS_URL } from '../helpers/redis/test-redis.js';
 
 // Deadlines on real Redis: a job not started by its deadline fails with deadline_exceeded, exactly once,
 // whether the sweep or a worker's take decides it. The stack starts with no worker, so nothing runs unless a

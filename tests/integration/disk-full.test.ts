@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { postImage, startStack, type Stack } from '../helpers/stack.js';
+import { postImage, startStack, type Stack } from '../helpers/processes/stack.js';
 
 // A real full disk: the upload directory is a 512 KiB tmpfs (tests run as root on the CI machine).
 let mountPoint: string;

@@ -3,8 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import net from 'node:net';
-import { solidImage } from '../helpers/tiny-model.js';
-import { postImage, startStack, type Stack } from '../helpers/stack.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { postImage, startStack, type Stack } from '../helpers/processes/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {

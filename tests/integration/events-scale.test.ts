@@ -6,9 +6,9 @@
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLOURS, solidImage } from '../helpers/tiny-model.js';
-import { postImage, startStack, type Stack } from '../helpers/stack.js';
-import { TEST_REDIS_URL } from '../helpers/redis.js';
+import { COLOURS, solidImage } from '../helpers/model/tiny-model.js';
+import { postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { TEST_REDIS_URL } from '../helpers/redis/test-redis.js';
 
 let stack: Stack;
 let redis: Redis;

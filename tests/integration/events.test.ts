@@ -4,9 +4,9 @@
  * when the test says and the exact event sequence can be asserted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLOURS, solidImage } from '../helpers/tiny-model.js';
-import { postImage, startStack, type Stack } from '../helpers/stack.js';
-import { openBatch, postImages } from '../helpers/batch-client.js';
+import { COLOURS, solidImage } from '../helpers/model/tiny-model.js';
+import { postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { openBatch, postImages } from '../helpers/jobs/batch-client.js';
 import { InferqClient, type Batch, type Job, type StreamEvent } from '../../client/inferq-client.js';
 
 let stack: Stack;

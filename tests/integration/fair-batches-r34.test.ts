@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logger.js';
 import { ITEMS_PER_ROUND } from '../../shared/queue/index.js';
 import { startWorker } from '../../worker/server.js';
-import { solidImage } from '../helpers/tiny-model.js';
-import { postImage, startStack, type Stack } from '../helpers/stack.js';
-import { getBatch, openBatch, postImages } from '../helpers/batch-client.js';
-import { TEST_REDIS_URL } from '../helpers/redis.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { getBatch, openBatch, postImages } from '../helpers/jobs/batch-client.js';
+import { TEST_REDIS_URL } from '../helpers/redis/test-redis.js';
 
 // R34: two 5,000-item batches, the second queued whole after the first (first come first served would run all
 // of A before any of B), and a trickle of single jobs, on two workers with the tiny model. Every end is read in

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { solidImage } from '../helpers/tiny-model.js';
-import { postImage, startStack, type Stack } from '../helpers/stack.js';
-import { openBatch, postImages } from '../helpers/batch-client.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { openBatch, postImages } from '../helpers/jobs/batch-client.js';
 import { BATCH_BAND, ITEMS_PER_ROUND, enqueueItems, reserveShare, toBullPriority, type InferencePayload } from '../../shared/queue/index.js';
 
 // Fair batches read from BullMQ with no worker running: batches take turns of ITEMS_PER_ROUND items, a batch that

@@ -2,10 +2,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { solidImage } from '../helpers/tiny-model.js';
-import { SHARED, pollJob, startStack, type Stack } from '../helpers/stack.js';
-import { results, waitForBatch } from '../helpers/batch-client.js';
-import { startImageServer, type ImageServer } from '../helpers/image-server.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { SHARED, pollJob, startStack, type Stack } from '../helpers/processes/stack.js';
+import { results, waitForBatch } from '../helpers/jobs/batch-client.js';
+import { startImageServer, type ImageServer } from '../helpers/servers/image-server.js';
 import { fetchImage, ImageFetchError } from '../../shared/image-fetch.js';
 
 // R31. Two loopback servers: `allowed` on 127.0.0.2, the one host of OUTBOUND_ALLOWED_HOSTS, serves images and

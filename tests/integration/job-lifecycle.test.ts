@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { solidImage } from '../helpers/tiny-model.js';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { openBatch, postImages } from '../helpers/batch-client.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { startStack, type Stack } from '../helpers/processes/stack.js';
+import { openBatch, postImages } from '../helpers/jobs/batch-client.js';
 import { JobLifecycle, type JobEvents } from '../../shared/job-lifecycle.js';
 import { WebhookNotifier } from '../../shared/webhook-notifier.js';
 import { QUEUES, openQueue, type JobQueue } from '../../shared/queue/index.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { JobWaiter } from '../../api/adapters/job-waiter.js';
-import { TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { TEST_REDIS_URL, uniquePrefix } from '../helpers/redis/test-redis.js';
 
 /**
  * The waiter reads no status before waiting (a round trip per job): an end heard before a wait registers is

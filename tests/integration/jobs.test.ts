@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLOURS, solidImage } from '../helpers/tiny-model.js';
-import { pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
+import { COLOURS, solidImage } from '../helpers/model/tiny-model.js';
+import { pollJob, postImage, startStack, type Stack } from '../helpers/processes/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {

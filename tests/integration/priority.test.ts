@@ -2,10 +2,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logger.js';
 import { startWorker } from '../../worker/server.js';
-import { solidImage } from '../helpers/tiny-model.js';
-import { postImage, startStack, type Stack } from '../helpers/stack.js';
-import { openBatch, postImages, waitForBatch } from '../helpers/batch-client.js';
-import { TEST_REDIS_URL } from '../helpers/redis.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { openBatch, postImages, waitForBatch } from '../helpers/jobs/batch-client.js';
+import { TEST_REDIS_URL } from '../helpers/redis/test-redis.js';
 
 // Priority on a real queue: 0..10, higher sooner, none = 5, FIFO within a level, and batch items (level 5) after
 // the single jobs of their level. First read from BullMQ with no worker running, then proven by one worker

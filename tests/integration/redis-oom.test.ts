@@ -1,19 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Redis } from 'ioredis';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../api/standalone/embedded-redis.js';
-import { solidImage } from '../helpers/tiny-model.js';
-import { postImage, startStack, type Stack } from '../helpers/stack.js';
-import { openBatch, postImages } from '../helpers/batch-client.js';
+import { RedisServer } from '../helpers/redis/redis-server.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { openBatch, postImages } from '../helpers/jobs/batch-client.js';
 
 // R10: a Redis of our own, out of memory under noeviction.
-let redis: EmbeddedRedis;
+let redis: RedisServer;
 let admin: Redis;
 let stack: Stack;
 beforeAll(async () => {
-  redis = await startEmbeddedRedis(await fs.mkdtemp(path.join(os.tmpdir(), 'inferq-oom-')));
+  redis = await RedisServer.start({ appendfsync: 'everysec' });
   admin = new Redis(redis.url);
   stack = await startStack({ REDIS_URL: redis.url }, { workers: 0 });
 });

@@ -5,10 +5,10 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLOURS, solidImage } from '../helpers/tiny-model.js';
-import { pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
-import { openBatch, postImages, waitForBatch } from '../helpers/batch-client.js';
-import { startWebhookSink } from '../helpers/webhook-sink.js';
+import { COLOURS, solidImage } from '../helpers/model/tiny-model.js';
+import { pollJob, postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { openBatch, postImages, waitForBatch } from '../helpers/jobs/batch-client.js';
+import { startWebhookSink } from '../helpers/servers/webhook-sink.js';
 import { ResultCache } from '../../shared/result-cache.js';
 
 const SECRET = 'whsec_' + Buffer.from('inferq-cache-test-secret-0123456').toString('base64');

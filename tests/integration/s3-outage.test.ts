@@ -2,12 +2,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } fr
 import fs from 'node:fs/promises';
 import { createLogger } from '../../shared/logger.js';
 import { startWorker } from '../../worker/server.js';
-import { SwiftServer } from '../helpers/swift-server.js';
-import { pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
-import { COLOURS, solidImage } from '../helpers/tiny-model.js';
-import { getBatch, openBatch, postImages, waitForBatch } from '../helpers/batch-client.js';
-import { uniquePrefix } from '../helpers/redis.js';
-import { until } from '../faults/helpers/cleanup.js';
+import { SwiftServer } from '../helpers/servers/swift-server.js';
+import { pollJob, postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { COLOURS, solidImage } from '../helpers/model/tiny-model.js';
+import { getBatch, openBatch, postImages, waitForBatch } from '../helpers/jobs/batch-client.js';
+import { uniquePrefix } from '../helpers/redis/test-redis.js';
+import { until } from '../helpers/processes/cleanup.js';
 
 /**
  * R28: the object store down, or hanging, under the API and the workers. A real Swift is killed (kill -9) and

@@ -3,17 +3,17 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { freePort } from '../../api/standalone/embedded-redis.js';
+import { freePort } from '../../shared/free-port.js';
 import { createLogger } from '../../shared/logger.js';
 import { BlobMissingError, BlobUnavailableError } from '../../shared/storage.js';
 import { S3BlobStore } from '../../shared/storage-s3.js';
 import type { S3Settings } from '../../shared/config.js';
-import { SwiftServer } from '../helpers/swift-server.js';
-import { SHARED, pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
-import { solidImage } from '../helpers/tiny-model.js';
-import { postImages, waitForBatch } from '../helpers/batch-client.js';
-import { uniquePrefix } from '../helpers/redis.js';
-import { until } from '../faults/helpers/cleanup.js';
+import { SwiftServer } from '../helpers/servers/swift-server.js';
+import { SHARED, pollJob, postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { postImages, waitForBatch } from '../helpers/jobs/batch-client.js';
+import { uniquePrefix } from '../helpers/redis/test-redis.js';
+import { until } from '../helpers/processes/cleanup.js';
 
 // The S3 store against a real OpenStack Swift (s3api + tempauth), then the API and a worker on it.
 let swift: SwiftServer;

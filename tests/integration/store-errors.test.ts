@@ -1,19 +1,17 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { startEmbeddedRedis, freePort, type EmbeddedRedis } from '../../api/standalone/embedded-redis.js';
+import { freePort } from '../../shared/free-port.js';
+import { RedisServer } from '../helpers/redis/redis-server.js';
 import { connectionState, storeUnavailable } from '../../api/adapters/store-errors.js';
 import { toAppError } from '../../api/middleware/error-handler.js';
 
 // Real ioredis errors, from a real Redis of the test's own and from a port nothing listens on.
 const READY = { up: async () => true };
-let redis: EmbeddedRedis;
+let redis: RedisServer;
 let client: Redis;
 
 beforeAll(async () => {
-  redis = await startEmbeddedRedis(await fs.mkdtemp(path.join(os.tmpdir(), 'inferq-store-errors-')));
+  redis = await RedisServer.start({ appendfsync: 'everysec' });
   client = new Redis(redis.url);
 });
 afterAll(async () => {

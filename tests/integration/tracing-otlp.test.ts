@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { solidImage } from '../helpers/tiny-model.js';
-import { postImage } from '../helpers/stack.js';
-import { startWebhookSink } from '../helpers/webhook-sink.js';
-import { TEST_REDIS_URL, cleanPrefix } from '../helpers/redis.js';
-import { FaultStack } from '../faults/helpers/processes.js';
-import { until } from '../faults/helpers/cleanup.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { postImage } from '../helpers/processes/stack.js';
+import { startWebhookSink } from '../helpers/servers/webhook-sink.js';
+import { TEST_REDIS_URL, cleanPrefix } from '../helpers/redis/test-redis.js';
+import { FaultStack } from '../helpers/processes/processes.js';
+import { until } from '../helpers/processes/cleanup.js';
 
 /**
  * Real API and worker processes exporting to a loopback OTLP/HTTP receiver this test runs, configured as an

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTracing } from '../../shared/tracing.js';
-import { COLOURS, solidImage } from '../helpers/tiny-model.js';
-import { pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
-import { startWebhookSink } from '../helpers/webhook-sink.js';
-import { postImages, waitForBatch } from '../helpers/batch-client.js';
+import { COLOURS, solidImage } from '../helpers/model/tiny-model.js';
+import { pollJob, postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { startWebhookSink } from '../helpers/servers/webhook-sink.js';
+import { postImages, waitForBatch } from '../helpers/jobs/batch-client.js';
 
 /**
  * OpenTelemetry across the queue, with the SDK's in-memory exporter: the API and the worker run in this process

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { startImageServer, type ImageServer } from '../helpers/image-server.js';
+import { startStack, type Stack } from '../helpers/processes/stack.js';
+import { startImageServer, type ImageServer } from '../helpers/servers/image-server.js';
 
 // Issue 15: a JSON-lines batch of 100,000 URLs is one request, streamed. No worker runs, so every accepted item
 // waits in the fetch queue; the batch is canceled at the end, which must reach every one of them.

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { solidImage } from '../helpers/tiny-model.js';
-import { pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
-import { startWebhookSink } from '../helpers/webhook-sink.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { pollJob, postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { startWebhookSink } from '../helpers/servers/webhook-sink.js';
 
 const SECRET = 'whsec_' + Buffer.from('inferq-test-secret-0123456789abcdef').toString('base64');
 let stack: Stack;

@@ -1,11 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { NetLab } from '../helpers/netns.js';
-import { SwiftServer } from '../helpers/swift-server.js';
-import { MIRROR } from '../helpers/stack.js';
-import { RedisServer } from '../faults/helpers/redis-server.js';
-import { FaultStack, type ServiceProcess } from '../faults/helpers/processes.js';
-import { RedisProbe, TerminalEvents } from '../faults/helpers/jobs.js';
+import { NetLab } from '../helpers/network/netns.js';
+import { SwiftServer } from '../helpers/servers/swift-server.js';
+import { MIRROR } from '../helpers/processes/stack.js';
+import { RedisServer } from '../helpers/redis/redis-server.js';
+import { startOrStop } from '../helpers/processes/start-or-stop.js';
+import { FaultStack, type ServiceProcess } from '../helpers/processes/processes.js';
+import { RedisProbe, TerminalEvents } from '../helpers/jobs/jobs.js';
 
 /** One network namespace per host; the order gives the addresses (.11, .12, …). */
 export const HOSTS = ['redis', 'swift', 'api', 'worker1', 'worker2'] as const;
@@ -36,14 +37,7 @@ export class Cluster {
 
   /** Builds the network and starts every host; on a failure half-way, stops what was started and throws. */
   static async start(): Promise<Cluster> {
-    const c = new Cluster(await NetLab.create([...HOSTS]));
-    try {
-      await c.boot();
-    } catch (err) {
-      await c.stop();
-      throw err;
-    }
-    return c;
+    return startOrStop(new Cluster(await NetLab.create([...HOSTS])), (c) => c.boot());
   }
 
   private place(host: Host) {

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { SHARED } from '../helpers/stack.js';
+import { SHARED } from '../helpers/processes/stack.js';
 
 export interface KnownPhoto {
   file: string;

@@ -1,4 +1,4 @@
-import { submitImage, type RedisProbe } from '../faults/helpers/jobs.js';
+import { submitImage, type RedisProbe } from '../helpers/jobs/jobs.js';
 import type { KnownPhoto } from './photos.js';
 
 export interface PhotoJob {

@@ -6,9 +6,9 @@
  * refused and logged, the process unharmed), every job has one result, nothing is lost.
  */
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { pollJob } from '../helpers/stack.js';
-import { sleep, until } from '../faults/helpers/cleanup.js';
-import { STALL_RECOVERY_MS, getJson, metric, parseMetrics } from '../faults/helpers/processes.js';
+import { pollJob } from '../helpers/processes/stack.js';
+import { sleep, until } from '../helpers/processes/cleanup.js';
+import { STALL_RECOVERY_MS, getJson, metric, parseMetrics } from '../helpers/processes/processes.js';
 import { Cluster } from './cluster.js';
 import { knownPhotos, type KnownPhoto } from './photos.js';
 import { activeLocks, completedSoFar, fencedJobs, submitPhotos, topClass } from './r27-jobs.js';

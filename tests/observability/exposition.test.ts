@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { solidImage } from '../helpers/tiny-model.js';
-import { pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
-import { startWebhookSink } from '../helpers/webhook-sink.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
+import { pollJob, postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { startWebhookSink } from '../helpers/servers/webhook-sink.js';
 
 /**
  * What the API's and a worker's `/metrics` really expose, after traffic that touches every metric (a success,

@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLOURS, solidImage } from '../helpers/tiny-model.js';
-import { pollJob, postImage, startStack, type Stack } from '../helpers/stack.js';
-import { startWebhookSink } from '../helpers/webhook-sink.js';
+import { freePort } from '../../shared/free-port.js';
+import { COLOURS, solidImage } from '../helpers/model/tiny-model.js';
+import { pollJob, postImage, startStack, type Stack } from '../helpers/processes/stack.js';
+import { startWebhookSink } from '../helpers/servers/webhook-sink.js';
 
 /**
  * The dashboard and the rules against a REAL Prometheus scraping a running inferq (API and worker in this
@@ -36,17 +36,6 @@ function findPrometheus(): string {
     throw new Error('prometheus is not installed (looked for /usr/bin/prometheus and on PATH). Install it with: apt-get install -y prometheus');
   }
   return found;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,15 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { read, root } from '../helpers/static/repo-files.js';
 
 // Which dependencies run install scripts is declared once, in package.json's allowScripts (npm 11.16+). This
 // keeps the declaration complete and the two scripts that must never run (a CUDA download from a host CI cannot
 // reach, and install-time telemetry) denied, so a clean `npm ci` neither hangs offline nor warns.
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 
 interface LockPackage {
   version?: string;

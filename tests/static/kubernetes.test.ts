@@ -14,8 +14,8 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { loadConfig } from '../../shared/config.js';
-import { COLOURS, solidImage } from '../helpers/tiny-model.js';
-import { postImage, startStack, type Stack } from '../helpers/stack.js';
+import { COLOURS, solidImage } from '../helpers/model/tiny-model.js';
+import { postImage, startStack, type Stack } from '../helpers/processes/stack.js';
 
 const DIR = 'deploy/kubernetes';
 type Obj = { apiVersion: string; kind: string; metadata: { name: string }; [k: string]: any };

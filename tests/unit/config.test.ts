@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
-import { ConfigError, loadConfig, parseDuration } from '../../shared/config.js';
+import { CONFIG_KEYS, ConfigError, loadConfig, parseDuration } from '../../shared/config.js';
 
 describe('config', () => {
   it('has working defaults', () => {
@@ -69,15 +69,40 @@ describe('config', () => {
     expect(parseDuration('fast')).toBeNull();
   });
 
-  it('is documented: every variable of the schema appears in .env.example and the README', () => {
+  it('lists every pair of keys that do not work together, not only the first', () => {
+    try {
+      loadConfig({ WORKER_CONCURRENCY: '2', STORAGE: 's3', REDIS_SENTINELS: 's1:26379' });
+      expect.unreachable('loadConfig accepted three conflicts');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems;
+      expect(problems).toHaveLength(3);
+      for (const k of ['WORKER_CONCURRENCY', 'S3_BUCKET', 'REDIS_SENTINEL_NAME']) expect(problems.join('\n')).toContain(k);
+    }
+  });
+
+  it('declares each variable in one section only (a second declaration would silently replace the first)', async () => {
+    const dir = 'shared/config';
+    const declared: string[] = [];
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const mod = (await import(`../../${dir}/${file.replace(/\.ts$/, '.js')}`)) as Record<string, unknown>;
+      for (const [name, shape] of Object.entries(mod)) if (name.endsWith('Env')) declared.push(...Object.keys(shape as object));
+    }
+    expect([...declared].sort()).toEqual([...CONFIG_KEYS].sort());
+  });
+
+  it('is documented: every variable of the schema appears in .env.example and has a row in the README table', () => {
     const example = fs.readFileSync('.env.example', 'utf8');
     const readme = fs.readFileSync('README.md', 'utf8');
-    const source = fs.readFileSync('shared/config.ts', 'utf8');
-    const keys = [...source.matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!).filter((k) => k !== 'NODE_ENV');
-    expect(keys.length).toBeGreaterThan(30);
-    for (const k of keys) {
-      expect(example, k).toContain(k);
-      expect(readme, k).toContain(k);
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    // The first cell of each row names its variables (`A` or `A` / `B`).
+    const rows = [...table.matchAll(/^\| ([^|]*) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((v) => v[1]!));
+    expect(CONFIG_KEYS.length).toBeGreaterThan(30);
+    for (const k of CONFIG_KEYS) {
+      if (k !== 'NODE_ENV') expect(example, k).toContain(k);
+      expect(rows, k).toContain(k);
     }
+    // A row for a variable nothing reads is drift too.
+    expect(rows.filter((k) => !CONFIG_KEYS.includes(k))).toEqual([]);
   });
 });

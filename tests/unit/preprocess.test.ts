@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { Preprocessing } from '../../shared/model-manifest.js';
-import { solidImage } from '../helpers/tiny-model.js';
+import { solidImage } from '../helpers/model/tiny-model.js';
 import {
   InvalidImageError,
   decodeResized,

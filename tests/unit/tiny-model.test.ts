@@ -8,7 +8,7 @@ import { findModel, loadManifest, type Preprocessing } from '../../shared/model-
 import { loadLabels } from '../../worker/model-labels.js';
 import { splitBatchOutput, topK } from '../../worker/postprocess.js';
 import { preprocess } from '../../worker/preprocess.js';
-import { buildColourModel, COLOURS, solidImage, writeTinyModelFixture } from '../helpers/tiny-model.js';
+import { buildColourModel, COLOURS, solidImage, writeTinyModelFixture } from '../helpers/model/tiny-model.js';
 
 const ITEM = 3 * 224 * 224;
 let session: ort.InferenceSession;

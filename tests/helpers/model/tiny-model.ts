@@ -3,7 +3,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import sharp from 'sharp';
-import { parseManifest, type ModelManifest, type ModelSpec } from '../../shared/model-manifest.js';
+import { parseManifest, type ModelManifest, type ModelSpec } from '../../../shared/model-manifest.js';
 
 /** Class k is the RGB-cube corner whose bits are (r, g, b) = (k>>2 & 1, k>>1 & 1, k & 1). */
 export const COLOURS: readonly { name: string; rgb: [number, number, number] }[] = [
@@ -144,7 +144,7 @@ export async function writeTinyModelFixture(
       std: [1, 1, 1],
     },
   };
-  const realPath = new URL('../../models/manifest.json', import.meta.url);
+  const realPath = new URL('../../../models/manifest.json', import.meta.url);
   const real = JSON.parse(await readFile(realPath, 'utf8')) as ModelManifest;
   const manifest = parseManifest({ models: [spec, ...real.models] }, 'tiny-model fixture');
   const manifestPath = join(dir, 'manifest.json');

@@ -1,7 +1,7 @@
 import { onTestFailed, onTestFinished } from 'vitest';
 import { FaultStack } from './processes.js';
-import { RedisProbe, TerminalEvents } from './jobs.js';
-import { RedisServer, type RedisServerOptions } from './redis-server.js';
+import { RedisProbe, TerminalEvents } from '../jobs/jobs.js';
+import { RedisServer, type RedisServerOptions } from '../redis/redis-server.js';
 
 export interface FaultEnv {
   redis: RedisServer;

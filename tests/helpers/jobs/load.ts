@@ -1,4 +1,4 @@
-import { sleep } from './cleanup.js';
+import { sleep } from '../processes/cleanup.js';
 import { submitImage, type SubmitAnswer } from './jobs.js';
 
 export interface Answer extends SubmitAnswer {

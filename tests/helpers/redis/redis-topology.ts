@@ -2,20 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, redisAnswers } from '../../../api/standalone/embedded-redis.js';
-import { OutputLog, exitOf, signalGroup, trackDir, trackGroup, until, untrackDir, waitExit } from './cleanup.js';
+import { freePort } from '../../../shared/free-port.js';
+import { redisAnswers } from '../../../shared/redis-answers.js';
+import { OutputLog, signalGroup, trackDir, trackGroup, until, untrackDir, waitExit } from '../processes/cleanup.js';
+import { startOrStop } from '../processes/start-or-stop.js';
+import { redisCli } from './redis-cli.js';
 import { RedisServer } from './redis-server.js';
-
-/** Runs `redis-cli` with `args`; resolves with its output, rejects on a non-zero exit. */
-export async function redisCli(port: number, ...args: string[]): Promise<string> {
-  const child = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const { code } = await exitOf(child);
-  if (code !== 0) throw new Error(`redis-cli -p ${port} ${args.join(' ')} exited ${code}: ${out}`);
-  return out.trim();
-}
 
 /**
  * A primary, one replica and three sentinels (quorum 2), each a real child on a free loopback port. The
@@ -38,20 +30,17 @@ export class SentinelTopology {
     // everysec, as production primaries usually run: the loss measured is replication's, not the disk's.
     const primary = await RedisServer.start({ appendfsync: 'everysec' });
     const replica = await RedisServer.start({ appendfsync: 'everysec', extraArgs: ['--replicaof', '127.0.0.1', String(primary.port)] });
-    const t = new SentinelTopology(primary, replica, dir);
-    try {
-      await until('the replica to sync', async () => (await replica.info('replication')).master_link_status === 'up', 15_000);
-      for (let i = 0; i < 3; i++) await t.startSentinel(i);
-      // A failover needs quorum among sentinels that know each other and the replica (hello messages every 2 s).
-      await until('sentinels to see each other and the replica', async () => {
-        const views = await Promise.all(t.sentinels.map((s) => t.masterView(s.port)));
-        return views.every((v) => v['num-other-sentinels'] === '2' && v['num-slaves'] === '1');
-      }, 30_000, 250);
-    } catch (err) {
-      await t.stop();
-      throw err;
-    }
-    return t;
+    return startOrStop(new SentinelTopology(primary, replica, dir), (t) => t.boot());
+  }
+
+  private async boot(): Promise<void> {
+    await until('the replica to sync', async () => (await this.replica.info('replication')).master_link_status === 'up', 15_000);
+    for (let i = 0; i < 3; i++) await this.startSentinel(i);
+    // A failover needs quorum among sentinels that know each other and the replica (hello messages every 2 s).
+    await until('sentinels to see each other and the replica', async () => {
+      const views = await Promise.all(this.sentinels.map((s) => this.masterView(s.port)));
+      return views.every((v) => v['num-other-sentinels'] === '2' && v['num-slaves'] === '1');
+    }, 30_000, 250);
   }
 
   private async startSentinel(i: number): Promise<void> {
@@ -104,24 +93,21 @@ export class ClusterTopology {
   private constructor(readonly nodes: RedisServer[]) {}
 
   static async start(size = 3): Promise<ClusterTopology> {
-    const nodes: RedisServer[] = [];
-    const t = new ClusterTopology(nodes);
-    try {
-      for (let i = 0; i < size; i++) {
-        // The bus port defaults to port + 10000, which a free port above 55535 cannot have: pick one too.
-        const bus = await freePort();
-        nodes.push(await RedisServer.start({ extraArgs: ['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', '2000'] }));
-      }
-      await redisCli(nodes[0]!.port, '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes');
-      await until('every node to report cluster_state:ok', async () => {
-        const states = await Promise.all(nodes.map((n) => redisCli(n.port, 'CLUSTER', 'INFO')));
-        return states.every((s) => /cluster_state:ok/.test(s));
-      }, 20_000, 200);
-    } catch (err) {
-      await t.stop();
-      throw err;
+    return startOrStop(new ClusterTopology([]), (t) => t.boot(size));
+  }
+
+  private async boot(size: number): Promise<void> {
+    const nodes = this.nodes;
+    for (let i = 0; i < size; i++) {
+      // The bus port defaults to port + 10000, which a free port above 55535 cannot have: pick one too.
+      const bus = await freePort();
+      nodes.push(await RedisServer.start({ extraArgs: ['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', '2000'] }));
     }
-    return t;
+    await redisCli(nodes[0]!.port, '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes');
+    await until('every node to report cluster_state:ok', async () => {
+      const states = await Promise.all(nodes.map((n) => redisCli(n.port, 'CLUSTER', 'INFO')));
+      return states.every((s) => /cluster_state:ok/.test(s));
+    }, 20_000, 200);
   }
 
   get seeds(): string {

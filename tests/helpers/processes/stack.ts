@@ -1,12 +1,12 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, type Config } from '../../shared/config.js';
-import { createLogger } from '../../shared/logger.js';
-import { startApi, type RunningApi } from '../../api/server.js';
-import { startWorker, type RunningWorker } from '../../worker/server.js';
-import { writeTinyModelFixture } from './tiny-model.js';
-import { TEST_REDIS_URL, cleanPrefix, uniquePrefix } from './redis.js';
+import { loadConfig, type Config } from '../../../shared/config.js';
+import { createLogger } from '../../../shared/logger.js';
+import { startApi, type RunningApi } from '../../../api/server.js';
+import { startWorker, type RunningWorker } from '../../../worker/server.js';
+import { writeTinyModelFixture } from '../model/tiny-model.js';
+import { TEST_REDIS_URL, cleanPrefix, uniquePrefix } from '../redis/test-redis.js';
 
 /** Where tests keep model files: the tiny model is written there, real ones are copied from MODEL_MIRROR. */
 export const TEST_MODELS_DIR = path.resolve('.inferq/test-models');

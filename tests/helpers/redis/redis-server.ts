@@ -3,9 +3,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, redisAnswers } from '../../../api/standalone/embedded-redis.js';
-import { inNetns } from '../../helpers/netns.js';
-import { OutputLog, exitOf, killGroup, signalGroup, trackDir, trackGroup, untrackDir, waitExit } from './cleanup.js';
+import { freePort } from '../../../shared/free-port.js';
+import { redisAnswers } from '../../../shared/redis-answers.js';
+import { inNetns } from '../network/netns.js';
+import { startOrStop } from '../processes/start-or-stop.js';
+import { redisCliOn } from './redis-cli.js';
+import { OutputLog, killGroup, signalGroup, trackDir, trackGroup, untrackDir, waitExit } from '../processes/cleanup.js';
 
 export interface RedisServerOptions {
   /** `always` (default) keeps every acknowledged write across a kill -9; `everysec` may lose up to ~1 s. */
@@ -36,14 +39,7 @@ export class RedisServer {
   static async start(opts: RedisServerOptions = {}): Promise<RedisServer> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'inferq-fault-redis-'));
     trackDir(dir);
-    const server = new RedisServer(await freePort(), dir, opts);
-    try {
-      await server.restart();
-    } catch (err) {
-      await server.stop();
-      throw err;
-    }
-    return server;
+    return startOrStop(new RedisServer(await freePort(), dir, opts), (server) => server.restart());
   }
 
   get host(): string {
@@ -119,14 +115,8 @@ export class RedisServer {
   }
 
   /** Runs a `redis-cli` command against this server (the way an operator would look at it). */
-  async cli(...args: string[]): Promise<string> {
-    const child = spawn('redis-cli', ['-h', this.host, '-p', String(this.port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const { code } = await exitOf(child);
-    if (code !== 0) throw new Error(`redis-cli ${args.join(' ')} exited ${code}: ${out}`);
-    return out;
+  cli(...args: string[]): Promise<string> {
+    return redisCliOn(this.host, this.port, ...args);
   }
 
   async info(section: string): Promise<Record<string, string>> {

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { freePort } from '../../api/standalone/embedded-redis.js';
-import { inNetns } from './netns.js';
-import { OutputLog, killGroup, signalGroup, trackDir, trackGroup, untrackDir, until } from '../faults/helpers/cleanup.js';
+import { freePort } from '../../../shared/free-port.js';
+import { inNetns } from '../network/netns.js';
+import { OutputLog, killGroup, signalGroup, trackDir, trackGroup, untrackDir, until } from '../processes/cleanup.js';
 
 const run = promisify(execFile);
 const SERVERS = ['account', 'container', 'object', 'proxy'] as const;

@@ -4,9 +4,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../../api/standalone/embedded-redis.js';
-import { writeTinyModelFixture } from '../../helpers/tiny-model.js';
-import { inNetns } from '../../helpers/netns.js';
+import { freePort } from '../../../shared/free-port.js';
+import { writeTinyModelFixture } from '../model/tiny-model.js';
+import { inNetns } from '../network/netns.js';
 import { OutputLog, exitOf, killGroup, signalGroup, sleep, trackDir, trackGroup, untrackDir, waitExit } from './cleanup.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

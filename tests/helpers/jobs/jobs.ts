@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { RedisClient } from '../../../shared/redis.js';
-import { COLOURS, solidImage } from '../../helpers/tiny-model.js';
-import { sleep } from './cleanup.js';
+import { COLOURS, solidImage } from '../model/tiny-model.js';
+import { sleep } from '../processes/cleanup.js';
 
 export interface Submitted {
   id: string;
