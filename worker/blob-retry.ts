@@ -1,4 +1,4 @@
-import { UnrecoverableError } from '../shared/queue/index.js';
+import { JobFailure, RetryableJobFailure } from './job-failure.js';
 import type { Logger } from '../shared/logger.js';
 import { BlobUnavailableError, type BlobStore } from '../shared/storage.js';
 
@@ -37,10 +37,10 @@ export function withReadRetries(store: BlobStore, { budgetMs, log, isClosing }: 
           return await store.read(key);
         } catch (err) {
           if (!(err instanceof BlobUnavailableError)) throw err;
-          if (isClosing?.()) throw new Error('blob_unavailable: the image store was unreachable when this worker stopped');
+          if (isClosing?.()) throw new RetryableJobFailure('blob_unavailable', 'the image store was unreachable when this worker stopped');
           const left = deadline - Date.now();
           if (left <= 0) {
-            throw new UnrecoverableError(`blob_unavailable: the image store was unreachable for ${budgetMs / 1000} s (${attempt} reads)`);
+            throw new JobFailure('blob_unavailable', `the image store was unreachable for ${budgetMs / 1000} s (${attempt} reads)`);
           }
           log.warn({ blob: key, attempt, retry_in_ms: Math.min(delay, left) }, 'image store unreachable: retrying the read');
           await new Promise((r) => setTimeout(r, Math.min(delay, left)));

@@ -10,6 +10,7 @@ import type { EndingJob, JobLifecycle } from '../shared/job-lifecycle.js';
 import { itemDims, type LoadedModel, type ModelRegistry } from './model-registry.js';
 import { decodeResized, type RawImage } from './preprocess.js';
 import { InvalidImageError } from './invalid-image-error.js';
+import { JobFailure, jobErrorOf } from './job-failure.js';
 import { IsolatedCrashError, runIsolated } from './isolated-run.js';
 import { answerWithoutCache, type ResultReuse, type RunOutput } from './result-reuse.js';
 import { activeTraceId, inSpan } from '../shared/tracing.js';
@@ -121,7 +122,7 @@ export function createProcessor(deps: ProcessDeps) {
       }
       const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.warn({ err, attempt: job.attemptsStarted, final }, 'job attempt failed');
-      if (final) await failJob(deps, job, errorOf(err));
+      if (final) await failJob(deps, job, jobErrorOf(err));
       throw err;
     }
   };
@@ -142,7 +143,7 @@ async function prepare(deps: ProcessDeps, loaded: LoadedModel, blobKey: string, 
   if (decode) loaded.decoding.count++;
   try {
     const bytes = await deps.blobs.read(blobKey).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new UnrecoverableError('blob_missing: the uploaded image is gone');
+      if (err.code === 'ENOENT') throw new JobFailure('blob_missing', 'the uploaded image is gone');
       throw err;
     });
     if (!decode) return { bytes, raw: null, preprocessMs: 0 };
@@ -175,12 +176,6 @@ async function runAlone(deps: ProcessDeps, loaded: LoadedModel, bytes: Buffer): 
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-function errorOf(err: unknown) {
-  const message = err instanceof Error ? err.message : String(err);
-  const m = /^([a-z_]+): (.*)$/.exec(message);
-  return m ? { code: m[1]!, message: m[2]! } : { code: 'inference_error', message };
-}
 
 /** What the lifecycle needs of a job: its payload knows the blob and whether there is a webhook. */
 const endingOf = (job: QueuedJob<InferencePayload>): EndingJob => ({

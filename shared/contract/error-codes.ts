@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   insufficient_storage: 507,
   // A job's own end (`error.code` of a failed job; `POST /predict` answers 500 with it unless listed above).
   blob_missing: null,
+  blob_unavailable: null,
   deadline_exceeded: null,
   enqueue_failed: null,
 

@@ -1,4 +1,4 @@
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Config } from '../config.js';
 import type { RedisClient } from '../redis.js';
 import type { PayloadOf, QueueName } from './payloads.js';
@@ -62,10 +62,14 @@ export function createConsumer<Q extends QueueName>(
     onFailed: (listener) =>
       void worker.on('failed', (job, err) => {
         if (!job) return;
-        // BullMQ fails a job that stalled too often with a plain Error saying so (no class of its own), without
-        // running its processor: the message is the only sign, read here so nothing else depends on it.
-        const stalled = /stalled/i.test(err.message);
-        listener(job, err, { stalled, final: job.attemptsMade >= (job.opts.attempts ?? 1) });
+        // A job that stalled too often is handed back by BullMQ's stalled check with a deferred failure on its
+        // record (`defa`, which only that check sets), then failed when next taken, without running its processor:
+        // the job's own field says so, not the error's words.
+        const stalled = Boolean(job.deferredFailure);
+        // BullMQ retries nothing that failed with an UnrecoverableError (a deferred stall failure is one), whatever
+        // attempts are left.
+        const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+        listener(job, err, { stalled, final });
       }),
   };
 }
