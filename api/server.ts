@@ -14,7 +14,7 @@ import { Closers } from '../shared/shutdown.js';
 import { JobWaiter } from './adapters/job-waiter.js';
 import { EventHub } from './sse/event-hub.js';
 import { registerStreamGauge } from './sse/stream-gauge.js';
-import { IdempotencyStore } from './idempotency.js';
+import { IdempotencyStore } from './adapters/idempotency-store.js';
 import { uploadMiddleware } from './middleware/upload.js';
 import { registerQueueMetrics } from './queue-metrics.js';
 import { webhookUrlValidator } from './webhook-url.js';

@@ -1,4 +1,4 @@
-import { inspectImage } from '../image-header.js';
+import { inspectImage } from '../../shared/image-header.js';
 import { newJobId } from '../../shared/ids.js';
 import type { UploadedImage } from '../middleware/upload.js';
 import type { BlobStore } from '../../shared/storage.js';

@@ -1,5 +1,5 @@
 import { AppError } from '../../shared/errors.js';
-import type { IdempotencyStore } from '../idempotency.js';
+import type { IdempotencyStore } from '../adapters/idempotency-store.js';
 import type { JobStore } from '../../shared/job-store.js';
 import type { JobView } from '../../shared/job-types.js';
 

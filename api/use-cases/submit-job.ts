@@ -1,10 +1,10 @@
 import { claimOrReplay } from './idempotent-replay.js';
 import type { JobFields } from '../job-fields.js';
 import type { UploadedImage } from '../middleware/upload.js';
-import { inspectImage } from '../image-header.js';
+import { inspectImage } from '../../shared/image-header.js';
 import { AppError } from '../../shared/errors.js';
 import { newJobId } from '../../shared/ids.js';
-import { IdempotencyStore } from '../idempotency.js';
+import { IdempotencyStore } from '../adapters/idempotency-store.js';
 import { JobStore } from '../../shared/job-store.js';
 import type { BlobStore } from '../../shared/storage.js';
 import { requireLabelSet, type ModelCatalog } from '../../shared/model-catalog.js';

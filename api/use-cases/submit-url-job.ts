@@ -2,7 +2,7 @@ import { claimOrReplay } from './idempotent-replay.js';
 import type { JobFields } from '../job-fields.js';
 import { AppError } from '../../shared/errors.js';
 import { newJobId } from '../../shared/ids.js';
-import { IdempotencyStore } from '../idempotency.js';
+import { IdempotencyStore } from '../adapters/idempotency-store.js';
 import { JobStore } from '../../shared/job-store.js';
 import { requireLabelSet, type ModelCatalog } from '../../shared/model-catalog.js';
 import type { ModelSpec } from '../../shared/model-manifest.js';

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { labelSetNamePattern } from '../label-sets.js';
-import { PRIORITY } from '../queues.js';
 import { metadata, MODEL_NAME_PATTERN, named } from './registry.js';
 import { WEBHOOK_EVENTS } from './webhooks.js';
+
+/** The API's priority: an integer 0..10, higher runs sooner; a job sent without one runs as 5. */
+export const PRIORITY = { min: 0, max: 10, default: 5 } as const;
 
 /** The longest deadline a job or batch may carry: 7 days. */
 export const MAX_DEADLINE_SECONDS = 604_800;

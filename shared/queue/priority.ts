@@ -1,5 +1,7 @@
-/** The API's priority: an integer 0..10, higher runs sooner; a job sent without one runs as 5. */
-export const PRIORITY = { min: 0, max: 10, default: 5 } as const;
+import { PRIORITY } from '../contract/job-fields.js';
+
+// The API's priority range is the contract's; the queue maps it onto BullMQ's numbers.
+export { PRIORITY };
 
 /** BullMQ's highest priority number (its PRIORITY_LIMIT); within one number it runs jobs first come, first served. */
 export const BULL_PRIORITY_LIMIT = 2 ** 21 - 1;

@@ -1,7 +1,7 @@
 import type { BatchView } from '../../../shared/batch-store.js';
 import { notFound } from '../../../shared/errors.js';
 import { isValidId } from '../../../shared/ids.js';
-import { IdempotencyStore } from '../../idempotency.js';
+import { IdempotencyStore } from '../../adapters/idempotency-store.js';
 import { discardUploads, type UploadedImage } from '../../middleware/upload.js';
 import { appendImages, getBatch, type BatchDeps } from '../batches.js';
 

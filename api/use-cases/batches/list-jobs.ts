@@ -1,7 +1,7 @@
 import type { BatchStore } from '../../../shared/batch-store.js';
 import type { JobStore } from '../../../shared/job-store.js';
 import type { JobStatus, JobView } from '../../../shared/job-types.js';
-import { notFound } from '../../../shared/errors.js';
+import { getBatch } from './batch-deps.js';
 
 export interface ListJobsDeps {
   batches: BatchStore;
@@ -26,7 +26,7 @@ export interface JobsPage {
  * rare status costs bounded work per request; the cursor continues where the scan stopped.
  */
 export async function listBatchJobs(deps: ListJobsDeps, id: string, q: JobsPageQuery): Promise<JobsPage> {
-  if (!(await deps.batches.get(id))) throw notFound(`no batch ${id}`);
+  await getBatch(deps, id);
   const data: JobView[] = [];
   let pos = q.cursor;
   while (data.length < q.limit && pos < q.cursor + q.limit * 10) {

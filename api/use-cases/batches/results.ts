@@ -1,7 +1,7 @@
 import type { BatchStore } from '../../../shared/batch-store.js';
 import type { JobStore } from '../../../shared/job-store.js';
 import type { JobView } from '../../../shared/job-types.js';
-import { notFound } from '../../../shared/errors.js';
+import { getBatch } from './batch-deps.js';
 
 export type ResultFormat = 'jsonl' | 'csv';
 const PAGE = 500;
@@ -65,8 +65,7 @@ export interface ResultsFile {
  * never loaded into memory (the reader sets the pace). Partial while the batch runs.
  */
 export async function batchResults(deps: ResultsDeps, batchId: string, format: ResultFormat): Promise<ResultsFile> {
-  const batch = await deps.batches.get(batchId);
-  if (!batch) throw notFound(`no batch ${batchId}`);
+  const batch = await getBatch(deps, batchId);
   const cols: CsvColumns = { labelSet: batch.label_set !== null, urls: await deps.batches.fromUrls(batchId) };
   return {
     contentType: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { RedisClient } from '../shared/redis.js';
-import { AppError } from '../shared/errors.js';
+import type { RedisClient } from '../../shared/redis.js';
+import { AppError } from '../../shared/errors.js';
 
 const TTL_SECONDS = 24 * 3600;
 
