@@ -13,7 +13,7 @@ import type { EventHub } from './sse/event-hub.js';
 import type { ApiKeyRegistry } from './auth/api-keys.js';
 import type { SubmitDeps } from './use-cases/submit-job.js';
 import type { CancelDeps } from './use-cases/cancel-job.js';
-import type { BatchDeps } from './use-cases/batches.js';
+import type { BatchDeps } from './use-cases/batches/index.js';
 import type { UrlSubmitDeps } from './use-cases/submit-url-job.js';
 import type { UrlBatchDeps } from './use-cases/url-batch.js';
 

@@ -1,6 +1,6 @@
 import type { ApiContext } from './context.js';
 import { cancelJob } from './use-cases/cancel-job.js';
-import { cancelBatch, getBatch, sealBatch } from './use-cases/batches.js';
+import { cancelBatch, getBatch, sealBatch } from './use-cases/batches/index.js';
 import { getJob, type GetJobDeps } from './use-cases/get-job.js';
 import { submitWithWait, type SubmitWithWaitDeps } from './use-cases/submit-with-wait.js';
 import { predict } from './use-cases/predict.js';

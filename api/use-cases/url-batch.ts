@@ -7,7 +7,7 @@ import type { NewJob } from '../../shared/job-types.js';
 import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 import type { JobFields } from '../job-fields.js';
 import { parseUrlLine, type RefusedLine, type UrlItem } from '../url-batch-line.js';
-import { cancelBatch, failUnqueued, getBatch, notOpen, sealBatch, type BatchDeps } from './batches.js';
+import { cancelBatch, failUnqueued, getBatch, notOpen, sealBatch, type BatchDeps } from './batches/index.js';
 import { fetchPayload, modelOf, pendingInput } from './submit-url-job.js';
 
 export interface UrlBatchDeps extends BatchDeps {

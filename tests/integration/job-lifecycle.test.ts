@@ -5,7 +5,7 @@ import { openBatch, postImages } from '../helpers/jobs/batch-client.js';
 import { JobLifecycle, type JobEvents } from '../../shared/job-lifecycle.js';
 import { WebhookNotifier } from '../../shared/webhook-notifier.js';
 import { QUEUES, openQueue, type JobQueue } from '../../shared/queue/index.js';
-import { failUnqueued } from '../../api/use-cases/batches.js';
+import { failUnqueued } from '../../api/use-cases/batches/index.js';
 import { newJobId } from '../../shared/ids.js';
 import type { BlobStore } from '../../shared/storage.js';
 import type { NewJob } from '../../shared/job-types.js';

@@ -3,7 +3,7 @@ import { notFound } from '../../../shared/errors.js';
 import { isValidId } from '../../../shared/ids.js';
 import { IdempotencyStore } from '../../adapters/idempotency-store.js';
 import { discardUploads, type UploadedImage } from '../../middleware/upload.js';
-import { appendImages, getBatch, type BatchDeps } from '../batches.js';
+import { appendImages, getBatch, type BatchDeps } from './index.js';
 
 export interface AppendDeps {
   batch: BatchDeps;
