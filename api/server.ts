@@ -19,6 +19,7 @@ import { uploadMiddleware } from './middleware/upload.js';
 import { registerQueueMetrics } from './queue-metrics.js';
 import { webhookUrlValidator } from './webhook-url.js';
 import { createApp } from './app.js';
+import { markStoreFailures } from './adapters/store-errors.js';
 import { createHttpServer } from './http-server.js';
 import { ApiKeyRegistry } from './auth/api-keys.js';
 import { Admission } from './backpressure.js';
@@ -40,6 +41,8 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   if (!spec) throw new Error('REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES is required to run the API on its own (npm start embeds one)');
   const closers = new Closers();
   const redis = createRedis(spec, 'producer', logger);
+  // Its commands' failures are the queue store's: the error handler answers them 503 (adapters/store-errors.ts).
+  markStoreFailures(redis);
   closers.add('redis', () => redis.quit().catch(() => redis.disconnect()));
   // The producer connection fails fast, so wait for it once at boot rather than failing the first requests.
   await waitForRedis(redis, 30_000);

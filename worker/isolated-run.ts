@@ -76,7 +76,10 @@ function runChild(req: IsolatedRequest, timeoutMs: number): Promise<{ scores: Fl
       if (r.invalidImage) return reject(new InvalidImageError(r.message, { code: (r.code as InvalidImageCode) ?? 'invalid_image' }));
       reject(new Error(r.message));
     });
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': 'exit' may come before the answer the child sent just before exiting has been read
+    // from the IPC channel (seen under load: an answered run taken for a crash, exit 0); 'close' waits for the
+    // channel to close, after its last message.
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       if (!answered) reject(new IsolatedCrashError(signal, code));
     });

@@ -1,4 +1,4 @@
-import { ReplyError } from 'ioredis';
+import { ReplyError, type Command } from 'ioredis';
 import { MaxRetriesPerRequestError } from 'ioredis/built/errors/index.js';
 import { unavailable, type AppError } from '../../shared/errors.js';
 import type { RedisClient } from '../../shared/redis.js';
@@ -16,6 +16,27 @@ const NOT_SERVING = new Set(['LOADING', 'READONLY', 'MASTERDOWN', 'CLUSTERDOWN',
 /** The error code of a Redis error reply: the first word of what Redis sent. */
 export function replyCode(err: Error): string {
   return err.message.split(' ', 1)[0] ?? '';
+}
+
+/** Errors a queue-store command failed with, marked where they arose (markStoreFailures). */
+const storeFailures = new WeakSet<object>();
+
+/**
+ * Marks every error a command on this connection fails with, so an error is known as the store's by where it
+ * arose, not by its words: ioredis rejects a command that timed out (a paused or hung Redis) or that met a closed
+ * connection with a plain Error, and by the time the error handler asks, the store may already answer again.
+ * Redis's own error replies are marked too, and are still judged by their code (a WRONGTYPE is our bug).
+ */
+export function markStoreFailures(redis: RedisClient): void {
+  type Send = (command: Command, ...rest: unknown[]) => unknown;
+  const send = (redis.sendCommand as Send).bind(redis);
+  const marked: Send = (command, ...rest) => {
+    command.promise.catch((err: unknown) => {
+      if (err !== null && typeof err === 'object') storeFailures.add(err);
+    });
+    return send(command, ...rest);
+  };
+  redis.sendCommand = marked as RedisClient['sendCommand'];
 }
 
 /** Whether the queue store can be used now: asked only of an error nothing else explains. */
@@ -48,9 +69,9 @@ export function connectionState(redis: RedisClient, probeMs = PROBE_MS): StoreSt
 
 /**
  * The 503 for an error that says the queue store (Redis) cannot be used right now, or null when it says
- * something else. By class: Redis's error replies (their code, above) and ioredis's retry limit; by state: any
- * other error raised while the store is not up ("Connection is closed", "Stream isn't writeable", "Command
- * timed out") is the store's.
+ * something else. By class: Redis's error replies (their code, above) and ioredis's retry limit; by origin: an
+ * error a command of a marked connection failed with (a timeout, a closed connection); by state: any other error
+ * raised while the store is not up.
  */
 export async function storeUnavailable(err: unknown, store: StoreState): Promise<AppError | null> {
   if (err instanceof ReplyError) {
@@ -59,6 +80,7 @@ export async function storeUnavailable(err: unknown, store: StoreState): Promise
     if (NOT_SERVING.has(code)) return unavailable('the queue store is unreachable');
     return null;
   }
-  if (err instanceof MaxRetriesPerRequestError || !(await store.up())) return unavailable('the queue store is unreachable');
+  const marked = err !== null && typeof err === 'object' && storeFailures.has(err);
+  if (marked || err instanceof MaxRetriesPerRequestError || !(await store.up())) return unavailable('the queue store is unreachable');
   return null;
 }

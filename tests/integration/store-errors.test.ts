@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { freePort } from '../../shared/free-port.js';
 import { RedisServer } from '../helpers/redis/redis-server.js';
-import { connectionState, storeUnavailable } from '../../api/adapters/store-errors.js';
+import { connectionState, markStoreFailures, storeUnavailable } from '../../api/adapters/store-errors.js';
 import { toAppError } from '../../api/middleware/error-handler.js';
 
 // Real ioredis errors, from a real Redis of the test's own and from a port nothing listens on.
@@ -84,6 +84,28 @@ describe('queue store errors, by class and connection state', () => {
       await new Promise((resolve) => setTimeout(resolve, 1500));
       // Answering again: the same error would be a bug of ours, a 500.
       expect(await storeUnavailable(err, connectionState(producer))).toBeNull();
+    } finally {
+      producer.disconnect();
+    }
+  });
+
+  it('a marked connection: its timed-out command is the store\'s even once Redis answers again (R9\'s race)', async () => {
+    const producer = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 300 });
+    markStoreFailures(producer);
+    try {
+      await new Promise((resolve) => producer.once('ready', resolve));
+      await client.call('CLIENT', 'PAUSE', '600', 'ALL');
+      const err = await rejection(producer.get('k'));
+      // The pause has ended by the time the error is judged: the state alone would call it ours (a 500).
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(await producer.ping()).toBe('PONG');
+      expect(await storeUnavailable(err, connectionState(producer))).toMatchObject({ status: 503, message: 'the queue store is unreachable' });
+      // A reply error on the same connection is still judged by its code: WRONGTYPE is our bug.
+      await producer.set('str', 'x');
+      const wrongType = await rejection(producer.lpush('str', 'z'));
+      expect(await storeUnavailable(wrongType, connectionState(producer))).toBeNull();
+      // An error that no command raised is not the store's while it answers.
+      expect(await storeUnavailable(new TypeError('a bug of ours'), connectionState(producer))).toBeNull();
     } finally {
       producer.disconnect();
     }
