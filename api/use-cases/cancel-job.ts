@@ -26,13 +26,13 @@ export async function cancelJob(deps: CancelDeps, id: string, requestId?: string
   if (stored.view.status !== 'queued') throw notCancelable(stored.view.status);
   // Taken out of the inference queue, or found there locked by a worker (running), or not there: then it is
   // waiting for its image_url to be fetched (or being fetched: the fetch stage then finds it canceled).
-  if (!(await deps.queue.remove(id))) {
-    if (await deps.queue.has(id)) throw notCancelable('processing');
-    await deps.fetchQueue?.remove(id);
-  }
+  const removed = await deps.queue.remove(id);
+  if (removed === 'locked') throw notCancelable('processing');
+  if (removed === 'absent') await deps.fetchQueue?.remove(id);
   // The blob is read back after the cancel: a fetched image_url job may have got one since `stored` was read.
   const r = await deps.lifecycle.cancel({ id, model: stored.view.model.name, batchId: stored.view.batch_id, requestId });
   if (r.status === 'missing') throw notFound(`no job ${id}`);
   if (!r.ok) throw notCancelable(r.status);
-  return r.view!;
+  if (!r.view) throw notFound(`no job ${id}`);
+  return r.view;
 }

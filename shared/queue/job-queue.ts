@@ -11,6 +11,9 @@ export interface NewQueueJob<P> {
   priority?: number;
 }
 
+/** What became of a removal. */
+export type RemoveResult = 'removed' | 'locked' | 'absent';
+
 /** BullMQ's Queue of one payload type, spelled out: its name and data types then need no inference from a job type. */
 export type BullQueue<P> = Queue<P, unknown, string, P, unknown, string>;
 
@@ -41,11 +44,13 @@ export class JobQueue<Q extends QueueName> {
   }
 
   /**
-   * Takes a waiting job out; false when it is not there or a worker holds its lock (BullMQ refuses to remove a
-   * locked job, which is what makes "not started" exact for cancels).
+   * Takes a waiting job out: `removed`; `locked` when a worker holds it (BullMQ refuses to remove a locked job,
+   * which is what makes "not started" exact for cancels); `absent` when the queue does not have it (BullMQ's
+   * remove answers 1 for a job it does not have, so that is asked first).
    */
-  async remove(jobId: string): Promise<boolean> {
-    return (await this.bull.remove(jobId)) === 1;
+  async remove(jobId: string): Promise<RemoveResult> {
+    if ((await this.redis.exists(this.keys.job(jobId))) === 0) return 'absent';
+    return (await this.bull.remove(jobId)) === 1 ? 'removed' : 'locked';
   }
 
   /** Whether BullMQ still has the job in any state (waiting, running, kept after failing). */

@@ -11,6 +11,8 @@ export interface QueueKeys {
   wait: string;
   /** BullMQ's prioritized set, scored priority × 2^32 + an arrival counter. */
   prioritized: string;
+  /** One job's hash (BullMQ's `prefix:queue:id`). */
+  job: (jobId: string) => string;
   /** The fair share's epoch counter (shared/queue/fair-share.ts). */
   fairEpoch: string;
   /** One batch's place in the fair share (hash: epoch, next). */
@@ -22,6 +24,7 @@ export function queueKeys(prefix: string, name: QueueName): QueueKeys {
   return {
     wait: `${prefix}:${name}:wait`,
     prioritized: `${prefix}:${name}:prioritized`,
+    job: (jobId) => `${prefix}:${name}:${jobId}`,
     fairEpoch: `${fair}:epoch`,
     fairBatch: (batchId) => `${fair}:batch:${batchId}`,
   };

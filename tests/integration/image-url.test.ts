@@ -231,3 +231,31 @@ async function filesUnder(dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).map((e) => e.name);
 }
+
+// No worker, so no fetch stage: the job waits in the fetch queue for as long as the test likes.
+describe('an image_url job canceled before its fetch', () => {
+  let idle: Stack;
+  beforeAll(async () => {
+    idle = await startStack({ OUTBOUND_ALLOWED_HOSTS: '127.0.0.2' }, { workers: 0 });
+  });
+  afterAll(async () => {
+    await idle?.stop();
+  });
+
+  it('is taken out of the fetch queue, not only marked canceled', async () => {
+    const res = await fetch(`${idle.url}/v1/jobs`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image_url: `${allowed.url}/red.jpg` }),
+    });
+    expect(res.status).toBe(202);
+    const id = ((await res.json()) as any).id as string;
+    const fetchQueue = idle.api.ctx.urls.fetchQueue;
+    expect(await fetchQueue.count()).toBe(1);
+    const canceled = await fetch(`${idle.url}/v1/jobs/${id}/cancel`, { method: 'POST' });
+    expect(canceled.status).toBe(200);
+    expect(((await canceled.json()) as any).status).toBe('canceled');
+    // BullMQ answers a removal of a job it does not have as done: the inference queue's "absent" must still lead
+    // to the fetch queue, where the job really waits.
+    expect(await fetchQueue.count()).toBe(0);
+    expect(await idle.api.ctx.queue.count()).toBe(0);
+  });
+});

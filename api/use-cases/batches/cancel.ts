@@ -35,10 +35,10 @@ async function cancelItem(deps: BatchDeps, batchId: string, job: JobView, now: s
   // An item still waiting for its image_url never reached the inference queue: taken out of the fetch queue,
   // it never runs (one being fetched finds itself canceled when the fetch ends).
   const unfetched = job.input.url !== undefined && job.input.sha256 === '';
-  if (!(unfetched && deps.fetchQueue && (await deps.fetchQueue.remove(job.id)))) {
-    // BullMQ refuses to remove a job a worker has locked: that one is running and will finish.
-    if (!(await deps.queue.remove(job.id)) && !(unfetched && !(await deps.queue.has(job.id)))) return;
-  }
+  const fromFetch = unfetched && deps.fetchQueue ? await deps.fetchQueue.remove(job.id) : 'absent';
+  // Not in the fetch queue (fetched, or never a URL): BullMQ refuses to remove a job a worker has locked, and
+  // that one is running and will finish. Absent from both, it is between the stages: the cancel's Lua decides.
+  if (fromFetch === 'absent' && (await deps.queue.remove(job.id)) === 'locked') return;
   // The blob is read back after the cancel: a fetched item may have got one since `job` was read.
   await deps.lifecycle.cancel({ id: job.id, model: job.model.name, batchId, webhook: false }, now);
 }
