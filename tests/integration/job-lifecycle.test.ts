@@ -78,7 +78,7 @@ describe('job lifecycle', () => {
     const { id: batchId, items } = await queuedBatch(1);
     const jobId = items[0]!;
     const stored = (await ctx.jobs.get(jobId))!;
-    expect(await ctx.queue.remove(jobId)).toBe(true);
+    expect(await ctx.queue.remove(jobId)).toBe('removed');
 
     // The real store and notifier, with every call they get written down.
     const deleted: string[] = [];
