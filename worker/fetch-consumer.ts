@@ -80,11 +80,14 @@ export function createFetchConsumer(deps: FetchDeps): Consumer<'image-fetch'> {
     // Longer than the longest fetch, so a slow but healthy fetch is never taken for stalled and run twice.
     lockDurationMs: config.outbound.fetchTimeoutMs + 30_000,
   });
-  consumer.onFailed((job, err, { final }) => {
-    // Out of attempts on something other than the fetch (Redis, the blob store): the job must still end.
-    if (final) {
-      void fail(deps, job.data, { code: 'fetch_failed', message: `the fetched image could not be stored: ${err.message}` }).catch(() => undefined);
-    }
+  consumer.onFailed((job, err, { final, stalled }) => {
+    // Out of attempts on something other than the fetch (Redis, the blob store), or its worker died fetching it
+    // too often: the job must still end.
+    if (!final) return;
+    const error: JobError = stalled
+      ? { code: 'worker_crashed', message: 'the fetch stalled repeatedly (its worker died while fetching)' }
+      : { code: 'fetch_failed', message: `the fetched image could not be stored: ${err.message}` };
+    void fail(deps, job.data, error).catch(() => undefined);
   });
   return consumer;
 }

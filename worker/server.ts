@@ -107,7 +107,8 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
     // Jobs that stalled too often fail without their processor running: store that failure here.
     if (stalled) {
       log.warn({ job_id: job.data.jobId, request_id: job.data.requestId }, 'job failed: it stalled repeatedly (its worker died running it)');
-      void failJob(deps, job, { code: 'worker_crashed', message: 'the job stalled repeatedly (its worker died while running it)' });
+      failJob(deps, job, { code: 'worker_crashed', message: 'the job stalled repeatedly (its worker died while running it)' })
+        .catch((err: unknown) => log.warn({ err, job_id: job.data.jobId }, 'could not store the failure of a job that stalled repeatedly: it stays until retention'));
     }
   });
   worker.onError((err) => log.warn({ err: err.message }, 'worker error'));

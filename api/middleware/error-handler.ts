@@ -39,10 +39,11 @@ export async function toAppError(err: unknown, store: StoreState = NO_STORE): Pr
   // A full disk under the blob store: an upload's temp file, or a single image written by its use case.
   const full = diskFull(err);
   if (full) return full;
-  const down = await storeUnavailable(err, store);
-  if (down) return down;
+  // body-parser's and http-errors' own 4xx first: a client's error stays the client's while Redis is down.
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     return new AppError('bad_request', e.message ?? 'bad request', { status: e.status });
   }
+  const down = await storeUnavailable(err, store);
+  if (down) return down;
   return new AppError('internal_error', 'internal error');
 }

@@ -23,9 +23,9 @@ export function diskFull(err: unknown): AppError | null {
 /**
  * What an error raised while multer reads a form means. multer's own errors say which limit by their `code`;
  * a full disk under a temp file says so by its system code; another system error (one with a `syscall`) is
- * ours and stays as it is (500). Anything else comes from busboy or the request stream while the body was
- * parsed (a missing boundary, a malformed part header, a body cut short, an aborted request): the body is
- * malformed by construction, whatever the words.
+ * ours and stays as it is (500), and so does an error of any class but a plain Error (our bug). A plain Error
+ * comes from busboy or the request stream while the body was parsed (a missing boundary, a malformed part
+ * header, a body cut short, an aborted request): the body is malformed by construction, whatever the words.
  */
 export function uploadError(err: unknown): unknown {
   if (err instanceof AppError) return err;
@@ -36,5 +36,8 @@ export function uploadError(err: unknown): unknown {
   const full = diskFull(err);
   if (full) return full;
   if (typeof (err as { syscall?: unknown } | null)?.syscall === 'string') return err;
+  // busboy, multer and the request stream raise plain Errors; anything of another class (a TypeError, a
+  // RangeError: a bug in our storage engines) stays as it is, a 500 logged loudly.
+  if (!(err instanceof Error) || Object.getPrototypeOf(err) !== Error.prototype) return err;
   return new AppError('malformed_multipart', 'the multipart body is malformed or truncated');
 }

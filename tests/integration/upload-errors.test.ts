@@ -61,5 +61,8 @@ describe('upload errors, told apart where the form is read', () => {
     expect(uploadError(enospc)).toMatchObject({ code: 'insufficient_storage', status: 507, retryAfter: 30 });
     const enoent = await fs.open('/nonexistent/inferq/temp').catch((err: unknown) => err);
     expect(uploadError(enoent)).toBe(enoent);
+    // A bug in our own storage engine (not a plain Error) is not the body's fault: it stays a 500.
+    const bug = new TypeError("Cannot read properties of undefined (reading 'path')");
+    expect(uploadError(bug)).toBe(bug);
   });
 });
