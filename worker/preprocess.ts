@@ -74,6 +74,9 @@ export async function decodeResized(bytes: Buffer, p: Preprocessing, opts: Prepr
       .toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, channels: info.channels };
   } catch (err) {
+    // A header the API read that understated the image (sharp's limitInputPixels refused it): its real size
+    // says so, as image_too_large; any other failure is an invalid image.
+    if (opts.header) await checkDimensions(bytes, input, maxPixels, maxAspect);
     throw toInvalidImage(err);
   }
 }
@@ -115,8 +118,7 @@ function sniffFormat(b: Buffer): 'jpeg' | 'png' | 'webp' | undefined {
 
 function toInvalidImage(err: unknown): InvalidImageError {
   const message = err instanceof Error ? err.message : String(err);
-  const code = /pixel limit/i.test(message) ? 'image_too_large' : 'invalid_image';
-  return new InvalidImageError(`cannot decode image: ${message}`, { code, cause: err });
+  return new InvalidImageError(`cannot decode image: ${message}`, { cause: err });
 }
 
 /** Python's round(): halves go to the even neighbour, as in torchvision's center_crop. */
