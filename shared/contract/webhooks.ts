@@ -8,6 +8,7 @@ export type WebhookEvent = z.infer<typeof WebhookEvent>;
 
 /** The `type` of a delivered event: a job's status change, or a batch that has ended. */
 export const WEBHOOK_BODY_TYPES = ['job.started', 'job.succeeded', 'job.failed', 'job.canceled', 'batch.completed'] as const;
+export type WebhookBodyType = (typeof WEBHOOK_BODY_TYPES)[number];
 
 /**
  * The body of a webhook delivery (Standard Webhooks: signed with the `webhook-id`, `webhook-timestamp` and
