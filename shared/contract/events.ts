@@ -10,13 +10,10 @@ import { webhookBody } from './webhooks.js';
  */
 export const JOB_EVENT_NAMES = ['status', 'end'] as const;
 export const BATCH_EVENT_NAMES = ['status', 'progress', 'end'] as const;
-export const JobEventName = z.enum(JOB_EVENT_NAMES);
-export const BatchEventName = z.enum(BATCH_EVENT_NAMES);
-export type JobEventName = z.infer<typeof JobEventName>;
-export type BatchEventName = z.infer<typeof BatchEventName>;
-/** The `data` of a job stream's events, and of a batch stream's. */
-export const JobEventData = JobView;
-export const BatchEventData = BatchView;
+export type JobEventName = (typeof JOB_EVENT_NAMES)[number];
+export type BatchEventName = (typeof BATCH_EVENT_NAMES)[number];
+/** Any stream's event name: what an event stream may send. */
+export type SseEventName = JobEventName | BatchEventName;
 
 export const JobWebhookBody = named('JobWebhookBody', webhookBody(JobView).meta({ description: 'A job event delivered to `webhook_url`.' }));
 export const BatchWebhookBody = named(
