@@ -1,6 +1,6 @@
 import type { BatchStore } from './batch-store.js';
 import type { JobView } from './job-types.js';
-import type { WebhookBodyType } from './contract/webhooks.js';
+import type { WebhookBodyType } from './contract/constants.js';
 import type { JobQueue } from './queue/job-queue.js';
 import { currentCarrier } from './tracing.js';
 

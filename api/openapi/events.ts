@@ -1,6 +1,6 @@
 import { E, apiKeySecurity, errorResponse, guarded, ref, response, type Obj } from './responses.js';
 import { batchIdParam, jobIdParam } from './parameters.js';
-import { BATCH_EVENT_NAMES, JOB_EVENT_NAMES } from '../../shared/contract/events.js';
+import { BATCH_EVENT_NAMES, JOB_EVENT_NAMES } from '../../shared/contract/constants.js';
 
 /** The two Server-Sent Events streams: the same framing, different objects and event names. */
 function eventStream(kind: 'job' | 'batch'): Obj {

@@ -1,7 +1,7 @@
 import { AppError } from '../../shared/errors.js';
 import { isTerminal, type JobView } from '../../shared/job-types.js';
 import type { BatchStore, BatchView } from '../../shared/batch-store.js';
-import type { BatchEventName, JobEventName } from '../../shared/contract/events.js';
+import type { BatchEventName, JobEventName } from '../../shared/contract/constants.js';
 import type { TopicSource } from './topic.js';
 
 /** Batch counts move with every item: one `progress` event per this many ms at most, whatever the rate. */

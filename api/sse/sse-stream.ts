@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { SseEventName } from '../../shared/contract/events.js';
+import type { SseEventName } from '../../shared/contract/constants.js';
 
 /**
  * A client that has not read this much of what we wrote is too slow to follow live: its stream is closed (it

@@ -1,4 +1,4 @@
-import type { SseEventName } from '../../shared/contract/events.js';
+import type { SseEventName } from '../../shared/contract/constants.js';
 import type { SseStream } from './sse-stream.js';
 
 /** How the streams of one kind of object (a job, a batch) read it and tell a change; N: its stream's event names. */

@@ -1,5 +1,5 @@
 import type { TraceCarrier } from '../tracing.js';
-import type { WebhookBodyType } from '../contract/webhooks.js';
+import type { WebhookBodyType } from '../contract/constants.js';
 
 /** Queue names and job payloads: a closed set, payloads keyed by queue. Payloads hold references, never bytes. */
 export const QUEUES = { inference: 'inference', webhooks: 'webhooks', fetch: 'image-fetch' } as const;
