@@ -133,7 +133,7 @@ const formInt = (field: ReturnType<typeof int>) => z.string().regex(/^\d+$/, 'mu
 
 /**
  * The form fields as the server validates them: every value a string (a JSON body's values are turned into the
- * strings a form would carry, api/json-fields.ts), checked against the same typed fields as above.
+ * strings a form would carry, api/http/form-fields.ts), checked against the same typed fields as above.
  */
 export const jobFormValidator = z.object({
   model: jobField.model.optional(),
