@@ -5,7 +5,7 @@ import { ERROR_CODES, type ErrorCode } from './constants.js';
 // The table itself is a plain value (constants.ts), so shared/errors.ts needs no zod; the schema is built here.
 export { ERROR_CODES, type ErrorCode };
 
-export const errorCodes = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
+const errorCodes = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
 export const ErrorCodeSchema = named('ErrorCode', z.enum(errorCodes).meta({ description: 'Stable snake_case code; branch on this.' }));
 
 /** Every 4xx/5xx body: `{error: {code, message}, request_id}` (never a stack trace). */
