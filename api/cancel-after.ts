@@ -1,8 +1,6 @@
 import { AppError } from '../shared/errors.js';
-import { MAX_DEADLINE_SECONDS } from '../shared/contract/job-fields.js';
-
-/** The longest deadline a job or batch may carry (7 days): the contract's. */
-export { MAX_DEADLINE_SECONDS };
+// The longest deadline a job or batch may carry (7 days): the contract's.
+import { MAX_DEADLINE_SECONDS } from '../shared/contract/constants.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(?:\d+(?:ms|s|m|h))+$/;

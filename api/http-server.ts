@@ -3,6 +3,8 @@ import type { Duplex } from 'node:stream';
 import type { RequestListener } from 'node:http';
 import type { Logger } from '../shared/logger.js';
 import { newRequestId } from '../shared/ids.js';
+import { statusOf } from '../shared/errors.js';
+import type { ErrorBody, ErrorCode } from '../shared/contract/error-codes.js';
 
 /**
  * The API's HTTP server, with what a client that misbehaves at the socket level gets, decided once:
@@ -26,10 +28,11 @@ export function createHttpServer(app: RequestListener, logger: Logger): http.Ser
   return server;
 }
 
-const CLIENT_ERRORS: Record<string, [number, string, string]> = {
-  HPE_INVALID_EOF_STATE: [400, 'incomplete_body', 'the connection was closed before the whole body arrived'],
-  HPE_HEADER_OVERFLOW: [431, 'headers_too_large', 'the request headers are too large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request_timeout', 'the request took too long to arrive'],
+/** Node's parser error → the API's code (its status is the contract's, statusOf) and message. */
+const CLIENT_ERRORS: Record<string, [ErrorCode, string]> = {
+  HPE_INVALID_EOF_STATE: ['incomplete_body', 'the connection was closed before the whole body arrived'],
+  HPE_HEADER_OVERFLOW: ['headers_too_large', 'the request headers are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: ['request_timeout', 'the request took too long to arrive'],
 };
 
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
@@ -39,10 +42,12 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, logger: L
     socket.destroy();
     return;
   }
-  const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'bad_request', 'the request could not be parsed'];
+  const [code, message] = CLIENT_ERRORS[err.code ?? ''] ?? ['bad_request', 'the request could not be parsed'];
+  const status = statusOf(code);
   const requestId = newRequestId();
   logger.info({ request_id: requestId, code, status, detail: err.code }, 'request refused');
-  const body = JSON.stringify({ error: { code, message }, request_id: requestId });
+  const answer: ErrorBody = { error: { code, message }, request_id: requestId };
+  const body = JSON.stringify(answer);
   socket.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,

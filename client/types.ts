@@ -10,7 +10,6 @@ type S = components['schemas'];
 export type JobStatus = S['JobStatus'];
 export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'processing', 'succeeded', 'failed', 'canceled'];
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
-export type WebhookEvent = 'job.started' | 'job.succeeded' | 'job.failed' | 'job.canceled' | 'job.completed';
 
 export type ModelRef = S['ModelRef'];
 /** One class of a result; predictions are sorted by confidence, descending, and confidences lie in [0, 1]. */
@@ -20,6 +19,8 @@ export type JobInput = S['JobInput'];
 export type JobError = S['JobError'];
 export type WebhookDelivery = S['WebhookDelivery'];
 export type JobWebhook = S['JobWebhook'];
+/** An event a job's webhook can subscribe to (`job.completed`: any terminal event). */
+export type WebhookEvent = JobWebhook['events'][number];
 export type LabelSetResult = S['LabelSetResult'];
 /** One image, one classification (`GET /v1/jobs/{id}`). Fields are null until known. */
 export type Job = S['Job'];

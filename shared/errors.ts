@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode } from './contract/error-codes.js';
+import { ERROR_CODES, type ErrorCode } from './contract/constants.js';
 
 /**
  * Errors with a stable code. The HTTP status comes from the code (the contract's ERROR_CODES, the one table), so

@@ -1,7 +1,6 @@
 import type { RedisClient } from './redis.js';
 import type { JobError, JobStatus, JobTimings, JobView, NewJob, WebhookDelivery } from './job-types.js';
-import type { Prediction } from './contract/prediction.js';
-import type { LabelSetResult } from './label-sets.js';
+import type { LabelSetResult, Prediction } from './contract/prediction.js';
 import { CANCEL, EXPIRE, FINISH, MARK_PROCESSING } from './job-scripts.js';
 
 /**

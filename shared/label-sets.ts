@@ -1,4 +1,6 @@
 import { z } from 'zod';
+/** What a result carries for a label set is the contract's (probabilities summed over member classes). */
+import type { LabelSetResult } from './contract/prediction.js';
 
 /**
  * Label sets: answers in a client's own classes. A model's manifest entry may name groupings of its classes
@@ -16,13 +18,6 @@ export interface LabelSet {
   groupOf: Int16Array;
 }
 
-/** What a result carries for a label set; probabilities are sums over member classes. */
-export interface LabelSetResult {
-  name: string;
-  prediction: string;
-  confidence: number;
-  probabilities: Record<string, number>;
-}
 
 export const OTHER = 'other';
 const MEMBER = /^(\d+)(?:-(\d+))?$/;

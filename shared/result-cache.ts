@@ -1,6 +1,5 @@
 import type { RedisClient } from './redis.js';
-import type { Prediction } from './contract/prediction.js';
-import type { LabelSetResult } from './label-sets.js';
+import type { LabelSetResult, Prediction } from './contract/prediction.js';
 
 /**
  * Every entry keeps the top 20 classes (the largest `top_k` a request may ask for), so any `top_k` is served by

@@ -1,5 +1,6 @@
 import type { BatchStore } from './batch-store.js';
 import type { JobView } from './job-types.js';
+import type { WebhookBodyType } from './contract/constants.js';
 import type { JobQueue } from './queue/job-queue.js';
 import { currentCarrier } from './tracing.js';
 
@@ -9,7 +10,8 @@ const traceOf = () => {
   return trace ? { trace } : {};
 };
 
-export type JobEventType = 'job.started' | 'job.succeeded' | 'job.failed' | 'job.canceled';
+/** A job's webhook events: the contract's body types but `batch.completed`. */
+export type JobEventType = Exclude<WebhookBodyType, 'batch.completed'>;
 const TERMINAL: JobEventType[] = ['job.succeeded', 'job.failed', 'job.canceled'];
 
 const EVENT_OF: Record<string, JobEventType> = {

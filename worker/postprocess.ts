@@ -1,9 +1,7 @@
 import type { ModelSpec } from '../shared/model-manifest.js';
 import { labelSetOf } from '../shared/model-catalog.js';
-import { applyLabelSet, type LabelSetResult } from '../shared/label-sets.js';
-import type { Prediction } from '../shared/contract/prediction.js';
-
-export type { Prediction };
+import { applyLabelSet } from '../shared/label-sets.js';
+import type { LabelSetResult, Prediction } from '../shared/contract/prediction.js';
 
 /**
  * The k best classes, best first (ties: lower class id first). Logits go through a softmax shifted by the maximum,

@@ -1,9 +1,8 @@
 import { topK, labelSetAnswer } from './postprocess.js';
 import { CACHED_TOP_K, type CachedAnswer, type ResultCache } from '../shared/result-cache.js';
-import type { LabelSetResult } from '../shared/label-sets.js';
+import type { LabelSetResult, Prediction } from '../shared/contract/prediction.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { InferencePayload } from '../shared/queue/index.js';
-import type { Prediction } from './postprocess.js';
 import type { ItemOutput, LoadedModel } from './model-registry.js';
 
 type Model = Pick<LoadedModel, 'spec' | 'labels'>;

@@ -4,6 +4,8 @@ import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { JobStore } from '../shared/job-store.js';
+import type { BatchView } from '../shared/batch-store.js';
+import type { BatchWebhookBody, JobWebhookBody } from '../shared/contract/events.js';
 import { QUEUES, UnrecoverableError, createConsumer, type Consumer, type QueuedJob, type WebhookPayload } from '../shared/queue/index.js';
 import { checkUrl, guardedLookup } from '../shared/ssrf-guard.js';
 import { SpanKind, contextFrom, currentCarrier, inSpan } from '../shared/tracing.js';
@@ -29,7 +31,18 @@ export interface WebhookWorkerDeps {
   logger: Logger;
   secret: string;
   /** The current batch object for `batch.*` events (null when gone). */
-  loadBatch?: (id: string) => Promise<object | null>;
+  loadBatch?: (id: string) => Promise<BatchView | null>;
+}
+
+/** The body of a delivery, as the contract has it: the job or the batch as `GET` shows it now (null when gone). */
+async function messageOf(deps: WebhookWorkerDeps, p: WebhookPayload, now: Date): Promise<JobWebhookBody | BatchWebhookBody | null> {
+  const timestamp = now.toISOString();
+  if (p.jobId) {
+    const job = await deps.jobs.get(p.jobId);
+    return job ? { type: p.type, timestamp, data: job.view } : null;
+  }
+  const batch = await deps.loadBatch?.(p.batchId!);
+  return batch ? { type: p.type, timestamp, data: batch } : null;
 }
 
 /**
@@ -49,13 +62,13 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): Consumer<'webhooks
     const attempt = job.attemptsMade + 1;
     const last = attempt >= schedule.length + 1;
     const log = deps.logger.child({ event_id: p.eventId, event: p.type, job_id: p.jobId, batch_id: p.batchId, request_id: p.requestId, attempt });
-    const data = p.jobId ? (await deps.jobs.get(p.jobId))?.view : await deps.loadBatch?.(p.batchId!);
-    if (!data) {
+    const now = new Date();
+    const message = await messageOf(deps, p, now);
+    if (!message) {
       log.info('webhook dropped: its job or batch is past retention');
       return { outcome: 'dropped' };
     }
-    const now = new Date();
-    const body = JSON.stringify({ type: p.type, timestamp: now.toISOString(), data });
+    const body = JSON.stringify(message);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'inferq-webhooks/1',

@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import openapiTS, { astToString, transformSchemaObject } from 'openapi-typescript';
-import { openApiDocument } from '../openapi.js';
+import { openApiDocument } from './index.js';
 
 export const CLIENT_TYPES_FILE = new URL('../../client/generated/openapi.d.ts', import.meta.url);
 

@@ -1,5 +1,6 @@
 import { E, apiKeySecurity, errorResponse, guarded, ref, response, type Obj } from './responses.js';
 import { batchIdParam, jobIdParam } from './parameters.js';
+import { BATCH_EVENT_NAMES, JOB_EVENT_NAMES } from '../../shared/contract/constants.js';
 
 /** The two Server-Sent Events streams: the same framing, different objects and event names. */
 function eventStream(kind: 'job' | 'batch'): Obj {
@@ -26,7 +27,7 @@ function eventStream(kind: 'job' | 'batch'): Obj {
           'text/event-stream': {
             schema: {
               type: 'string',
-              description: `Events named ${isJob ? '`status`, `end`' : '`status`, `progress`, `end`'}, each \`data\` a JSON ${isJob ? 'Job' : 'Batch'} (schema \`${isJob ? 'Job' : 'Batch'}\`).`,
+              description: `Events named ${(isJob ? JOB_EVENT_NAMES : BATCH_EVENT_NAMES).map((n) => `\`${n}\``).join(', ')}, each \`data\` a JSON ${isJob ? 'Job' : 'Batch'} (schema \`${isJob ? 'Job' : 'Batch'}\`).`,
             },
             example: isJob
               ? 'retry: 2000\n\nid: 1\nevent: status\ndata: {"id":"job_…","status":"queued",…}\n\nid: 2\nevent: status\ndata: {…"status":"processing"…}\n\nid: 3\nevent: status\ndata: {…"status":"succeeded"…}\n\nid: 4\nevent: end\ndata: {…"status":"succeeded"…}\n\n'

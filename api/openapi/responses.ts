@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode } from '../../shared/contract/error-codes.js';
+import { ERROR_CODES, IMAGE_TYPES as IMAGE_TYPE_LIST, type ErrorCode } from '../../shared/contract/constants.js';
 
 /** A plain OpenAPI object (the document is JSON; its schemas come from the contract, see components.ts). */
 export type Obj = Record<string, unknown>;
@@ -7,7 +7,8 @@ export const ref = (name: string, kind: 'schemas' | 'headers' | 'parameters' | '
   $ref: `#/components/${kind}/${name}`,
 });
 
-export const IMAGE_TYPES = 'image/jpeg, image/png, image/webp';
+/** The accepted image types, as the multipart encodings list them. */
+export const IMAGE_TYPES = IMAGE_TYPE_LIST.join(', ');
 const REQUEST_ID = 'req_01JABCDEFGHJKMNPQRSTVWXYZ0';
 
 /** A response; every response carries `X-Request-Id`, and 429/503 also `Retry-After`. */

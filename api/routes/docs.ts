@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
-import { openApiDocument } from '../openapi.js';
+import { openApiDocument } from '../openapi/index.js';
 
 /** `/openapi.json` (the contract, as the server implements it) and `/docs` (Swagger UI over it). */
 export function docsRouter(): Router {

@@ -3,6 +3,7 @@ import type { ModelSpec } from '../../shared/model-manifest.js';
 import type { ModelCatalog } from '../../shared/model-catalog.js';
 import { notFound } from '../../shared/errors.js';
 import { OTHER } from '../../shared/label-sets.js';
+import type { Model } from '../../shared/contract/model.js';
 
 export interface ModelsRoutesDeps {
   models: ModelCatalog;
@@ -10,7 +11,8 @@ export interface ModelsRoutesDeps {
   batching: { max_batch_size: number; max_delay_ms: number };
 }
 
-function describe(deps: ModelsRoutesDeps, m: ModelSpec) {
+/** A model as the contract shows it (shared/contract/model.ts): the type keeps this view from drifting. */
+function describe(deps: ModelsRoutesDeps, m: ModelSpec): Model {
   const p = m.preprocessing;
   return {
     name: m.name,

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import type { SseEventName } from '../../shared/contract/constants.js';
 
 /**
  * A client that has not read this much of what we wrote is too slow to follow live: its stream is closed (it
@@ -43,7 +44,8 @@ export class SseStream {
     else this.closeHandlers.push(fn);
   }
 
-  send(event: string, data: unknown): void {
+  /** `event` is one of the contract's stream event names (shared/contract/events.ts). */
+  send(event: SseEventName, data: unknown): void {
     if (this.closed) return;
     this.res.write(`id: ${this.nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     if (this.res.writableLength > MAX_UNREAD_BYTES) this.close();

@@ -1,14 +1,15 @@
+import type { SseEventName } from '../../shared/contract/constants.js';
 import type { SseStream } from './sse-stream.js';
 
-/** How the streams of one kind of object (a job, a batch) read it and tell a change. */
-export interface TopicSource<V> {
+/** How the streams of one kind of object (a job, a batch) read it and tell a change; N: its stream's event names. */
+export interface TopicSource<V, N extends SseEventName = SseEventName> {
   /** The object now, or null when it is gone (expired). */
   read(): Promise<V | null>;
   /** Equal keys mean nothing a client cares about changed (ETAs and queue positions move on their own). */
   changeKey(v: V): string;
   isEnded(v: V): boolean;
   /** Event name of a change: `status` for jobs, `progress` for batches. */
-  changeEvent: string;
+  changeEvent: N;
   /** Reads for changes at most this often (joining streams are answered at once). */
   minIntervalMs: number;
 }

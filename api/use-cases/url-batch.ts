@@ -5,9 +5,15 @@ import type { GuardOptions } from '../../shared/ssrf-guard.js';
 import { enqueueFetches, type JobQueue } from '../../shared/queue/index.js';
 import type { NewJob } from '../../shared/job-types.js';
 import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
+import type { z } from 'zod';
+import type { BatchLines } from '../../shared/contract/batch.js';
 import type { JobFields } from '../job-fields.js';
-import { parseUrlLine, type RefusedLine, type UrlItem } from '../url-batch-line.js';
-import { cancelBatch, failUnqueued, getBatch, notOpen, sealBatch, type BatchDeps } from './batches/index.js';
+import { parseUrlLine, type UrlItem } from '../url-batch-line.js';
+// The batch files themselves, not ./batches/index.js: its create.ts imports this file.
+import { getBatch, notOpen, type BatchDeps } from './batches/batch-deps.js';
+import { failUnqueued } from './batches/append.js';
+import { sealBatch } from './batches/seal.js';
+import { cancelBatch } from './batches/cancel.js';
 import { fetchPayload, modelOf, pendingInput } from './submit-url-job.js';
 
 export interface UrlBatchDeps extends BatchDeps {
@@ -17,13 +23,8 @@ export interface UrlBatchDeps extends BatchDeps {
   maxLines: number;
 }
 
-/** What became of the lines of a JSON-lines body (`lines` in the answer). */
-export interface LineReport {
-  accepted: number;
-  refused: number;
-  /** The first REPORTED_REFUSALS refused lines; `refused` counts them all. */
-  refused_lines: RefusedLine[];
-}
+/** What became of the lines of a JSON-lines body (`lines` in the answer): the contract's `BatchLines`. */
+export type LineReport = z.infer<typeof BatchLines>;
 
 /** Items appended per step: each step is one all-or-none append script and one bulk add to the fetch queue. */
 export const CHUNK = 500;

@@ -1,4 +1,5 @@
 /** The HTTP contract in one place: every body, event payload, webhook body and error code, as zod schemas. */
+export * from './constants.js';
 export * from './registry.js';
 export * from './error-codes.js';
 export * from './prediction.js';

@@ -1,15 +1,7 @@
 import { z } from 'zod';
 import { labelSetNamePattern } from '../label-sets.js';
 import { metadata, MODEL_NAME_PATTERN, named } from './registry.js';
-import { WEBHOOK_EVENTS } from './webhooks.js';
-
-/** The API's priority: an integer 0..10, higher runs sooner; a job sent without one runs as 5. */
-export const PRIORITY = { min: 0, max: 10, default: 5 } as const;
-
-/** The longest deadline a job or batch may carry: 7 days. */
-export const MAX_DEADLINE_SECONDS = 604_800;
-export const MAX_METADATA_BYTES = 2048;
-export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
+import { IMAGE_TYPES, MAX_DEADLINE_SECONDS, MAX_METADATA_BYTES, PRIORITY, WEBHOOK_EVENTS } from './constants.js';
 
 const between = (min: number, max: number) => `must be between ${min} and ${max}`;
 const int = (min: number, max: number) => z.int().min(min, between(min, max)).max(max, between(min, max));
@@ -141,7 +133,7 @@ const formInt = (field: ReturnType<typeof int>) => z.string().regex(/^\d+$/, 'mu
 
 /**
  * The form fields as the server validates them: every value a string (a JSON body's values are turned into the
- * strings a form would carry, api/json-fields.ts), checked against the same typed fields as above.
+ * strings a form would carry, api/http/form-fields.ts), checked against the same typed fields as above.
  */
 export const jobFormValidator = z.object({
   model: jobField.model.optional(),

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { LabelSetResult, Predictions } from './prediction.js';
 import { batchId, count, isoTime, jobId, metadata, ModelRef, named } from './registry.js';
-import { WEBHOOK_EVENTS } from './webhooks.js';
+import { JOB_STATUSES, WEBHOOK_EVENTS } from './constants.js';
 
-export const JOB_STATUSES = ['queued', 'processing', 'succeeded', 'failed', 'canceled'] as const;
 export const JobStatus = named('JobStatus', z.enum(JOB_STATUSES));
 export type JobStatus = z.infer<typeof JobStatus>;
 

@@ -1,4 +1,5 @@
 import type { TraceCarrier } from '../tracing.js';
+import type { WebhookBodyType } from '../contract/constants.js';
 
 /** Queue names and job payloads: a closed set, payloads keyed by queue. Payloads hold references, never bytes. */
 export const QUEUES = { inference: 'inference', webhooks: 'webhooks', fetch: 'image-fetch' } as const;
@@ -48,7 +49,7 @@ export type FetchPayload = Pick<InferencePayload, 'jobId' | 'model' | 'topK' | '
 export interface WebhookPayload {
   /** Stable across retries: receivers dedupe on it. */
   eventId: string;
-  type: string;
+  type: WebhookBodyType;
   url: string;
   jobId?: string;
   batchId?: string;

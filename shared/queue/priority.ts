@@ -1,6 +1,7 @@
-import { PRIORITY } from '../contract/job-fields.js';
+// The API's priority range is the contract's (its zod-free constants: the queue adapter loads no schema); the
+// queue maps it onto BullMQ's numbers.
+import { PRIORITY } from '../contract/constants.js';
 
-// The API's priority range is the contract's; the queue maps it onto BullMQ's numbers.
 export { PRIORITY };
 
 /** BullMQ's highest priority number (its PRIORITY_LIMIT); within one number it runs jobs first come, first served. */
@@ -25,9 +26,9 @@ export const ITEMS_PER_ROUND = 8;
  * BullMQ's priority for a single job. BullMQ runs lower numbers first and FIFO within a number, but runs its
  * un-prioritised jobs (0) before every prioritised one, so every job gets a number, none jumps the queue. A higher
  * level always runs first, and batch items (which run as level 5, see batchItemPriority) go after the single jobs
- * of 5 and above and before those of 0..4. (`_kind` only keeps older call sites, which named the kind, valid.)
+ * of 5 and above and before those of 0..4.
  */
-export function toBullPriority(priority: number | null, _kind?: 'single'): number {
+export function toBullPriority(priority: number | null): number {
   const p = priority ?? PRIORITY.default;
   return p >= PRIORITY.default ? 1 + 2 * (PRIORITY.max - p) : BULL_PRIORITY_LIMIT - p;
 }

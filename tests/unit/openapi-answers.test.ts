@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type RequestHandler } from 'express';
 import client from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApiDocument } from '../../api/openapi.js';
+import { openApiDocument } from '../../api/openapi/index.js';
 import { jobsRouter } from '../../api/routes/jobs.js';
 import { predictRouter } from '../../api/routes/predict.js';
 import { modelsRouter } from '../../api/routes/models.js';

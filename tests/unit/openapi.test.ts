@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { RequestHandler, Router } from 'express';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openApiDocument } from '../../api/openapi.js';
+import { openApiDocument } from '../../api/openapi/index.js';
 import { jobsRouter } from '../../api/routes/jobs.js';
 import { predictRouter } from '../../api/routes/predict.js';
 import { modelsRouter } from '../../api/routes/models.js';

@@ -1,6 +1,7 @@
 import type { BatchStore } from '../../../shared/batch-store.js';
 import type { JobStore } from '../../../shared/job-store.js';
 import type { JobStatus, JobView } from '../../../shared/job-types.js';
+import type { BatchJobsPage } from '../../../shared/contract/batch.js';
 import { getBatch } from './batch-deps.js';
 
 export interface ListJobsDeps {
@@ -16,10 +17,8 @@ export interface JobsPageQuery {
   cursor: number;
 }
 
-export interface JobsPage {
-  data: JobView[];
-  next_cursor: string | null;
-}
+/** A page of a batch's jobs: the contract's `BatchJobsPage`. */
+export type JobsPage = BatchJobsPage;
 
 /**
  * A page of a batch's jobs in the order they were added. A page scans at most 10 pages' worth of items, so a

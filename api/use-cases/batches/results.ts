@@ -1,6 +1,7 @@
 import type { BatchStore } from '../../../shared/batch-store.js';
 import type { JobStore } from '../../../shared/job-store.js';
 import type { JobView } from '../../../shared/job-types.js';
+import type { BatchResultLine } from '../../../shared/contract/batch.js';
 import { getBatch } from './batch-deps.js';
 
 export type ResultFormat = 'jsonl' | 'csv';
@@ -10,7 +11,8 @@ const CSV_COLUMNS = 'job_id,filename,status,label,confidence,error_code';
 const CSV_LABEL_SET_COLUMNS = ',label_set_prediction,label_set_confidence';
 const CSV_URL_COLUMNS = ',image_url,custom_id';
 
-export function resultLine(job: JobView) {
+/** One line of the results file, as the contract has it. */
+export function resultLine(job: JobView): BatchResultLine {
   const top = job.result?.predictions[0];
   return {
     job_id: job.id,
