@@ -1,7 +1,6 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Link, type Span, type SpanOptions } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { createRequire } from 'node:module';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 
 export { SpanKind };
 export type { Link };
@@ -21,6 +20,13 @@ const tracer = () => trace.getTracer('inferq');
  */
 export function startTracing(opts: { serviceName: string; otlpEndpoint?: string; exporter?: SpanExporter }): { shutdown: () => Promise<void> } | null {
   if (!opts.otlpEndpoint && !opts.exporter) return null;
+  // The SDK and exporter load only when tracing is on: every process would otherwise carry them in memory
+  // (issue 12: API RSS). They are CommonJS packages (an ESM import loads the same build), so a synchronous
+  // require gives the very modules an import would, and startTracing stays synchronous for its callers.
+  const load = createRequire(import.meta.url);
+  const { BatchSpanProcessor, NodeTracerProvider, SimpleSpanProcessor } = load('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
+  const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+  const { resourceFromAttributes } = load('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
   const processor = opts.exporter
     ? new SimpleSpanProcessor(opts.exporter)
     : new BatchSpanProcessor(new OTLPTraceExporter({ url: `${opts.otlpEndpoint!.replace(/\/$/, '')}/v1/traces` }));

@@ -1,9 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
 import type { Queue } from 'bullmq';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
 import { AppError } from '../../shared/errors.js';
 import { QUEUES, openQueue } from '../../shared/queue/index.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
@@ -141,6 +138,24 @@ export function adminRouter(deps: AdminRoutesDeps, queues?: Queue[]): Router {
   }
 
   const list = queues ?? [deps.queue, webhooksQueue(deps)];
+  // bull-board is loaded only when the dashboard is on, and then in the background from the start: an API without
+  // ADMIN_TOKEN never pays its resident memory (issue 12: API RSS). Requests that come before it has loaded wait.
+  const board = loadBoard(list);
+  board.catch(() => undefined);
+  const ui: RequestHandler = (req, res, next) => {
+    board.then((handler) => handler(req, res, next), next);
+  };
+  r.use(ADMIN_QUEUES_PATH, adminHeaders, tokenLogin(token), adminAuth(token), ui);
+  return r;
+}
+
+/** The dashboard's express handler over `list` (the inference queue read-only). */
+async function loadBoard(list: Queue[]): Promise<RequestHandler> {
+  const [{ createBullBoard }, { BullMQAdapter }, { ExpressAdapter }] = await Promise.all([
+    import('@bull-board/api'),
+    import('@bull-board/api/bullMQAdapter'),
+    import('@bull-board/express'),
+  ]);
   const board = new ExpressAdapter();
   board.setBasePath(ADMIN_QUEUES_PATH);
   createBullBoard({
@@ -160,8 +175,7 @@ export function adminRouter(deps: AdminRoutesDeps, queues?: Queue[]): Router {
   });
   const ui = board.getRouter() as { disable?: (setting: string) => void } & RequestHandler;
   ui.disable?.('x-powered-by');
-  r.use(ADMIN_QUEUES_PATH, adminHeaders, tokenLogin(token), adminAuth(token), ui);
-  return r;
+  return ui;
 }
 
 /** A second handle on the webhooks queue over the API's own connection (nothing new to close). */

@@ -131,6 +131,14 @@ describe('OpenAPI document: real answers match the schemas', () => {
     expect(await check('GET', '/openapi.json', '/openapi.json', 200)).toEqual(doc);
   });
 
+  it('GET /docs: Swagger UI over the document (its module loaded on the first request), with its assets', async () => {
+    const pages = await Promise.all([check('GET', '/docs/', '/docs', 200), check('GET', '/docs/', '/docs', 200)]);
+    for (const page of pages) expect(String(page)).toContain('<title>inferq API</title>');
+    const css = await fetch(`${base}/docs/swagger-ui.css`);
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toContain('text/css');
+  });
+
   it('GET /ready, ready and not ready', async () => {
     expect(await check('GET', '/ready', '/ready', 200)).toEqual({ status: 'ready', workers: 2, worker_metrics_ports: [9464, 9465] });
     redisUp = false;
