@@ -90,7 +90,8 @@ export class FsBlobStore implements BlobStore {
 
   // One open(O_EXCL)/write/close per upload, done synchronously: an upload is at most MAX_UPLOAD_BYTES and lands
   // in the page cache (tens of µs), while the asynchronous writeFile cost three thread-pool hand-offs and a
-  // FileHandle, ~10 % of the API's CPU per job (docs/performance.md, session 3 second pass). init() made the
+  // FileHandle, ~10 % of the API's CPU per job (docs/performance.md, session 3 second pass); on a network
+  // filesystem this holds the event loop for the server's round trips (not measured). init() made the
   // shard directories; one removed since (a cleanup by hand) is made again when a write finds it missing.
   async put(data: Buffer): Promise<string> {
     const key = newBlobKey();
