@@ -1,34 +1,39 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Request, Response } from 'express';
-import { pinoHttp } from 'pino-http';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../../shared/logger.js';
 
 // Polled by orchestrators and Prometheus every few seconds: at info they would drown the real traffic.
 const PROBES = new Set(['/health', '/ready', '/metrics']);
 
 /**
- * One access line per request (pino-http, on the process's root logger), written when the response ends:
- * method, route template (never the raw URL: ids are unbounded and `?token=` is a secret), status, duration,
- * response bytes, request id and the API key's name. No headers, bodies or filenames. Probes log at debug,
- * 5xx at error, everything else at info.
+ * One access line per request (on the process's root logger, with the request's `request_id`), written when
+ * the response ends: method, route template (never the raw URL: ids are unbounded and `?token=` is a secret),
+ * status, duration, response bytes, request id and the API key's name. No headers, bodies or filenames. Probes
+ * log at debug, 5xx at error, everything else at info.
+ *
+ * The same lines pino-http wrote with `quietReqLogger`/`quietResLogger`, without its per-request work nothing
+ * read: two child loggers per request, one of them serialising the whole request (headers included) into its
+ * bindings, ~3 % of the API's CPU per job (docs/performance.md, session 3 second pass). The request id
+ * middleware runs first.
  */
-export function accessLog(logger: Logger) {
-  return pinoHttp({
-    logger,
-    // The request id middleware runs first; pino-http keeps its `req.id`.
-    quietReqLogger: true,
-    quietResLogger: true,
-    customAttributeKeys: { reqId: 'request_id' },
-    customLogLevel: (req, res, err) => {
-      if (PROBES.has((req as Request).path)) return 'debug';
-      return err || res.statusCode >= 500 ? 'error' : 'info';
-    },
-    customSuccessObject: (req, res, val: { responseTime: number }) => line(req, res, val.responseTime),
-    // The error handler has already logged the error itself; this is the access line of the 5xx.
-    customErrorObject: (req, res, _err, val: { responseTime: number }) => line(req, res, val.responseTime),
-    customSuccessMessage: (req, res) => (res.writableEnded && !req.readableAborted ? 'request completed' : 'request aborted'),
-    customErrorMessage: () => 'request failed',
-  });
+export function accessLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const start = Date.now();
+    const done = (err?: unknown) => {
+      res.removeListener('close', done);
+      res.removeListener('finish', done);
+      res.removeListener('error', done);
+      const failed = err !== undefined || res.statusCode >= 500;
+      const level = PROBES.has(req.path) ? 'debug' : failed ? 'error' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
+      const message = failed ? 'request failed' : res.writableEnded && !req.readableAborted ? 'request completed' : 'request aborted';
+      logger.child({ request_id: req.id })[level](line(req, res, Date.now() - start), message);
+    };
+    res.on('close', done);
+    res.on('finish', done);
+    res.on('error', done);
+    next();
+  };
 }
 
 function line(request: IncomingMessage, response: ServerResponse, durationMs: number) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { Transform, Writable } from 'node:stream';
+import { Transform, finished } from 'node:stream';
 import multer, { type StorageEngine } from 'multer';
 import type { Request, RequestHandler } from 'express';
 import type { BlobStore } from '../../shared/storage.js';
@@ -34,27 +34,24 @@ class MemoryStorage implements StorageEngine {
     const hash = createHash('sha256');
     const chunks: Buffer[] = [];
     let bytes = 0;
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        chunks.push(chunk);
-        bytes += chunk.length;
-        done();
-      },
+    file.stream.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      chunks.push(chunk);
+      bytes += chunk.length;
     });
-    // pipeline, not 'end' alone: a request that aborts mid-file ends in an error here, never in silence.
-    pipeline(file.stream, sink).then(
-      () => {
-        const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
-        const image = described(file, bytes, hash.digest('hex'), {
-          contents: async () => data,
-          storeIn: (blobs) => blobs.put(data),
-          discard: async () => undefined,
-        });
-        cb(null, { size: bytes, image });
-      },
-      (err) => cb(err),
-    );
+    // finished(), not 'end' alone: a request that aborts mid-file ends in an error here, never in silence. Not
+    // stream/promises' pipeline either: it aborts an AbortController when done, a DOMException with a stack
+    // trace per upload (~1 % of the API's CPU).
+    finished(file.stream, (err) => {
+      if (err) return cb(err);
+      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+      const image = described(file, bytes, hash.digest('hex'), {
+        contents: async () => data,
+        storeIn: (blobs) => blobs.put(data),
+        discard: async () => undefined,
+      });
+      cb(null, { size: bytes, image });
+    });
   }
 
   _removeFile(_req: Request, _file: Express.Multer.File, cb: (error: Error | null) => void) {
