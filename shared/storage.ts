@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises';
-import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppError } from './errors.js';
@@ -88,21 +87,20 @@ export class FsBlobStore implements BlobStore {
     return tempFileIn(this.tmp);
   }
 
-  // One open(O_EXCL)/write/close per upload, done synchronously: an upload is at most MAX_UPLOAD_BYTES and lands
-  // in the page cache (tens of µs), while the asynchronous writeFile cost three thread-pool hand-offs and a
-  // FileHandle, ~10 % of the API's CPU per job (docs/performance.md, session 3 second pass); on a network
-  // filesystem this holds the event loop for the server's round trips (not measured). init() made the
-  // shard directories; one removed since (a cleanup by hand) is made again when a write finds it missing.
+  // One open(O_EXCL)/write/close per upload. init() made the shard directories; one removed since (a cleanup
+  // by hand) is made again when a write finds it missing: an mkdir before every write failed with EEXIST.
   async put(data: Buffer): Promise<string> {
     const key = newBlobKey();
     const file = this.pathOf(key);
-    try {
-      writeNew(file, data);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeNew(file, data);
-    }
+    await this.inShard(file, async () => {
+      try {
+        await fs.writeFile(file, data, { flag: 'wx', mode: 0o600 });
+      } catch (err) {
+        // A full disk (ENOSPC) leaves a partial file behind: remove it before answering 507.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') await fs.unlink(file).catch(() => undefined);
+        throw err;
+      }
+    });
     return key;
   }
 
@@ -143,22 +141,6 @@ export class FsBlobStore implements BlobStore {
 
   private pathOf(key: string): string {
     return path.join(this.blobs, key.slice(0, 2), checkedKey(key));
-  }
-}
-
-/** Writes a file that must not exist yet; a failed write (ENOSPC: a partial file) leaves nothing behind. */
-function writeNew(file: string, data: Buffer): void {
-  try {
-    writeFileSync(file, data, { flag: 'wx', mode: 0o600 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      try {
-        unlinkSync(file);
-      } catch {
-        // nothing was written
-      }
-    }
-    throw err;
   }
 }
 
