@@ -124,7 +124,7 @@ function adminAuth(token: string): RequestHandler {
  *
  * `queues` defaults to the inference queue (`deps.queue`) and a handle on the webhooks queue made on `deps.redis`.
  * The inference queue is read-only here: inferq's job records are the source of truth, and removing, retrying or
- * emptying BullMQ jobs behind their back would strand records in `queued` (cancel with DELETE /v1/jobs/:id).
+ * emptying BullMQ jobs behind their back would strand records in `queued` (cancel with POST /v1/jobs/:id/cancel).
  * Webhook deliveries may be retried from the UI (e.g. one that gave up while its receiver was down).
  */
 export function adminRouter(deps: AdminRoutesDeps, queues?: Queue[]): Router {
@@ -164,7 +164,7 @@ async function loadBoard(list: Queue[]): Promise<RequestHandler> {
         new BullMQAdapter(q, {
           readOnlyMode: q.name === QUEUES.inference,
           description: q.name === QUEUES.inference
-            ? 'classification jobs (read-only: cancel through DELETE /v1/jobs/:id)'
+            ? 'classification jobs (read-only: cancel through POST /v1/jobs/:id/cancel)'
             : q.name === QUEUES.webhooks
               ? 'webhook deliveries'
               : '',
