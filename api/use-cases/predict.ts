@@ -2,8 +2,7 @@ import { AppError } from '../../shared/errors.js';
 import type { ErrorCode } from '../../shared/contract/error-codes.js';
 import type { JobView } from '../../shared/job-types.js';
 import { acceptSubmission, type Submission } from './accept-submission.js';
-import { waitForJob } from './wait-for-job.js';
-import { getJob } from './get-job.js';
+import { waitForView } from './wait-for-job.js';
 import type { SubmitWithWaitDeps, Wait } from './submit-with-wait.js';
 
 /**
@@ -18,10 +17,11 @@ const FAILURE_STATUS: Partial<Record<ErrorCode, number>> = { invalid_image: 422,
  */
 export async function predict(deps: SubmitWithWaitDeps, s: Submission, wait: Wait): Promise<JobView> {
   const { job } = await acceptSubmission(deps, s);
-  if (!(await waitForJob(deps, job.id, wait.seconds, wait.signal))) {
+  // The end's own fields complete the view, as for `Prefer: wait`: no second read of the record.
+  const done = await waitForView(deps, job, wait.seconds, wait.signal);
+  if (!done) {
     throw new AppError('timeout', `no result within ${wait.seconds} s; poll /v1/jobs/${job.id}`, { details: { job_id: job.id } });
   }
-  const done = await getJob(deps, job.id);
   if (done.status !== 'succeeded') {
     // A failed job's code is one the worker ended it with (the contract's list); a canceled job has none.
     const code = (done.error?.code ?? `job_${done.status}`) as ErrorCode;

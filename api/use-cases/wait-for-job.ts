@@ -8,7 +8,7 @@ export interface WaitDeps extends GetJobDeps {
 }
 
 /** Resolves with the job's end, or null after `seconds` or when `signal` aborts (the client went away). */
-export function waitForJob(deps: WaitDeps, id: string, seconds: number, signal: AbortSignal): Promise<JobEnd | null> {
+function waitForJob(deps: WaitDeps, id: string, seconds: number, signal: AbortSignal): Promise<JobEnd | null> {
   return deps.waiter.wait(id, seconds * 1000, () => deps.jobs.status(id), signal);
 }
 
