@@ -73,8 +73,7 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async put(bytes: Buffer): Promise<string> {
-    const key = newBlobKey();
+  async put(bytes: Buffer, key = newBlobKey()): Promise<string> {
     const put = new PutObjectCommand({ Bucket: this.s3.bucket, Key: this.objectKey(key), Body: bytes, ContentLength: bytes.length });
     await this.guarded('put', () => this.client.send(put));
     return key;

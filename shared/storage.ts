@@ -11,8 +11,11 @@ import type { Logger } from './logger.js';
  * the API and every worker (a volume in compose, NFS/EFS across hosts); the S3 store (storage-s3.ts) needs none.
  */
 export interface BlobStore {
-  /** Writes an upload held in memory into the store and returns its key; a failed write leaves no file. */
-  put(data: Buffer): Promise<string>;
+  /**
+   * Writes an upload held in memory into the store and returns its key; a failed write leaves no file. `key`
+   * (from newBlobKey) when the caller needs it before the write ends: the API records the job meanwhile.
+   */
+  put(data: Buffer, key?: string): Promise<string>;
   /** A fresh path in a local temp area, for an upload being written (on the store's filesystem for `fs`). */
   tempPath(): string;
   /** Moves a finished temp file into the store and returns its key; the temp file is gone once this returns. */
@@ -89,8 +92,7 @@ export class FsBlobStore implements BlobStore {
 
   // One open(O_EXCL)/write/close per upload. init() made the shard directories; one removed since (a cleanup
   // by hand) is made again when a write finds it missing: an mkdir before every write failed with EEXIST.
-  async put(data: Buffer): Promise<string> {
-    const key = newBlobKey();
+  async put(data: Buffer, key = newBlobKey()): Promise<string> {
     const file = this.pathOf(key);
     await this.inShard(file, async () => {
       try {

@@ -27,7 +27,7 @@ export function withReadRetries(store: BlobStore, { budgetMs, log, isClosing }: 
   return {
     tempPath: () => store.tempPath(),
     adopt: (tempFile) => store.adopt(tempFile),
-    put: (bytes) => store.put(bytes),
+    put: (bytes, key) => store.put(bytes, key),
     delete: (key) => store.delete(key),
     sweep: (maxAgeMs) => store.sweep(maxAgeMs),
     read: async (key) => {

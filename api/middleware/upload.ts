@@ -15,8 +15,11 @@ export interface UploadedImage {
   sha256: string;
   /** The file's bytes (a read of the temp file for batch appends). */
   contents(): Promise<Buffer>;
-  /** Puts the file into the blob store (one write, or a rename of the temp file) and returns its key. */
-  storeIn(blobs: BlobStore): Promise<string>;
+  /**
+   * Puts the file into the blob store (one write, or a rename of the temp file) and returns its key. In memory,
+   * `key` (from newBlobKey) names the blob before the write ends; a temp file's key is the store's choice.
+   */
+  storeIn(blobs: BlobStore, key?: string): Promise<string>;
   /** Frees what is left of an upload that was not stored (a no-op in memory). */
   discard(): Promise<void>;
 }
@@ -47,7 +50,7 @@ class MemoryStorage implements StorageEngine {
       const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
       const image = described(file, bytes, hash.digest('hex'), {
         contents: async () => data,
-        storeIn: (blobs) => blobs.put(data),
+        storeIn: (blobs, key) => blobs.put(data, key),
         discard: async () => undefined,
       });
       cb(null, { size: bytes, image });

@@ -17,7 +17,11 @@ const NO_TIMINGS = { queue_ms: 0, preprocess_ms: 0, inference_ms: 0, total_ms: 0
 
 /** The cached answer for a job about to be created, or null (counted as a hit or a miss either way). */
 export async function lookup(deps: CacheDeps, q: CacheQuestion, topK: number): Promise<CachedAnswer | null> {
-  const hit = await deps.cache.get(q, topK);
+  return counted(deps, q, await deps.cache.get(q, topK));
+}
+
+/** Counts a lookup's answer as a hit or a miss, once the job it was made for is created. */
+export function counted(deps: CacheDeps, q: CacheQuestion, hit: CachedAnswer | null): CachedAnswer | null {
   deps.metrics.resultCache.inc({ model: q.model.name, where: 'api', result: hit ? 'hit' : 'miss' });
   return hit;
 }

@@ -6,13 +6,13 @@ import { AppError } from '../../shared/errors.js';
 import { newJobId } from '../../shared/ids.js';
 import { IdempotencyStore } from '../adapters/idempotency-store.js';
 import { JobStore } from '../../shared/job-store.js';
-import type { BlobStore } from '../../shared/storage.js';
+import { newBlobKey, type BlobStore } from '../../shared/storage.js';
 import { requireLabelSet, type ModelCatalog } from '../../shared/model-catalog.js';
 import type { Metrics } from '../../shared/metrics.js';
 import { enqueueJob, type InferencePayload, type JobQueue } from '../../shared/queue/index.js';
 import { SpanKind, currentCarrier, inSpan } from '../../shared/tracing.js';
 import type { JobView, NewJob } from '../../shared/job-types.js';
-import { completeFromCache, lookup, type CacheDeps } from './cached-job.js';
+import { completeFromCache, counted, type CacheDeps } from './cached-job.js';
 
 export interface SubmitDeps {
   jobs: JobStore;
@@ -50,6 +50,13 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
   const spec = deps.models.get(fields.model ?? deps.models.defaultName);
   if (!spec) throw new AppError('unknown_model', `unknown model ${JSON.stringify(fields.model)}`);
   requireLabelSet(spec, fields.labelSet);
+  // The header check (a thread-pool hop) and the result cache's lookup (a Redis round trip) do not depend on
+  // each other: both start now, one after the other on a lone job's path no more (issue 12). The check's
+  // answer comes first, so a refused image gets its 415/422 whatever the lookup found.
+  const question = { sha256: image.sha256, model: { name: spec.name, version: spec.version }, labelSet: fields.labelSet };
+  const cache = fields.cache ? deps.resultCache : undefined;
+  const cached = cache ? cache.cache.get(question, fields.topK) : null;
+  cached?.catch(() => undefined);
   const header = await inspectImage(await image.contents(), deps.maxPixels);
 
   const fingerprint = IdempotencyStore.fingerprint([image.sha256, spec.name, fields]);
@@ -58,9 +65,9 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
 
   try {
     const id = newJobId();
-    const question = { sha256: image.sha256, model: { name: spec.name, version: spec.version }, labelSet: fields.labelSet };
-    const hit = deps.resultCache && fields.cache ? await lookup(deps.resultCache, question, fields.topK) : null;
-    const blobKey = hit ? '' : await image.storeIn(deps.blobs);
+    const hit = cache && cached ? counted(cache, question, await cached) : null;
+    // The blob's key is chosen before its write, so the write and the record's write run together.
+    const blobKey = hit ? '' : newBlobKey();
     let cachedView: JobView | undefined;
     const payload: InferencePayload = {
       jobId: id, model: spec.name, blobKey, topK: fields.topK, requestId: req.requestId, tenant: req.scope,
@@ -87,7 +94,7 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
         requestId: req.requestId,
         webhook: fields.webhookUrl ? { url: fields.webhookUrl, events: fields.webhookEvents } : null,
       };
-      await deps.jobs.create(record);
+      await storeWithRecord(deps, record, hit ? null : image);
       if (hit) cachedView = await completeFromCache(deps.jobs, deps.resultCache!, record, hit);
       else {
         // The enqueue span's context travels in the payload: the worker's spans continue this trace.
@@ -112,6 +119,17 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
     if (req.idempotencyKey) await deps.idempotency.release(req.scope, req.idempotencyKey).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Writes the image into the blob store and the job's record into Redis at once (a disk or S3 write beside a
+ * Redis round trip), and returns once both are done, or throws the first failure once neither is in flight:
+ * the caller's cleanup (delete the blob, remove the record) must not race a write still under way.
+ */
+async function storeWithRecord(deps: SubmitDeps, record: NewJob, image: UploadedImage | null): Promise<void> {
+  const [stored, created] = await Promise.allSettled([image ? image.storeIn(deps.blobs, record.blobKey) : null, deps.jobs.create(record)]);
+  if (stored.status === 'rejected') throw stored.reason;
+  if (created.status === 'rejected') throw created.reason;
 }
 
 /** Retries `fn` every second for up to five minutes (a Redis outage), then gives up quietly. */
