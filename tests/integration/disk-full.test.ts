@@ -44,6 +44,8 @@ describe('upload disk full', () => {
     expect(res.headers.get('retry-after')).toBeTruthy();
     expect(await filesUnder(mountPoint)).toEqual([]);
     expect(await stack.api.ctx.queue.count()).toBe(0);
+    // The record written beside the failed blob write is removed: no job is left pointing at a missing image.
+    await expect.poll(() => stack.api.ctx.redis.keys(`${stack.prefix}:job:*`), { timeout: 5000 }).toEqual([]);
 
     await fs.rm(path.join(mountPoint, 'filler'));
     expect((await postImage(stack.url, big, {}, { filename: 'big.png' })).status).toBe(202);
