@@ -4,46 +4,61 @@ import { Worker, type Job, type JobJsonRaw } from 'bullmq';
  * BullMQ's Worker with two fetch policies changed to spend fewer Redis commands per job (issue 12), everything else
  * (the main loop and its slots, lock renewal, stalled checks, retries and backoff, events, close) BullMQ's own:
  *
- * 1. **After a take, back to the marker.** BullMQ's loop tries another `moveToActive` right after one that took a
- *    job, to fill its slots; when the queue is drained (the usual case: workers have more slots than there are
- *    jobs) that try is empty (≈ 7 commands). The take's own script re-adds the queue's marker unconditionally, so
- *    waiting on the marker (`BZPOPMIN`, 1 command) costs nothing when more jobs wait (it returns at once and the
- *    next `moveToActive` takes one) and, when none does, the stale marker costs one empty `moveToActive` instead
- *    of two.
+ * 1. **After a take that ends a wait, back to the marker.** BullMQ's loop tries another `moveToActive` right after
+ *    one that took a job, to fill its slots; when the queue is drained (the usual case: workers have more slots
+ *    than there are jobs) that try is empty (1 + 6 commands). The take's own script re-adds the queue's marker
+ *    unconditionally, so waiting on the marker (`BZPOPMIN`, 1 command) returns at once if more jobs wait and,
+ *    when none does, the stale marker costs one empty `moveToActive` (this worker's or another's) instead of two.
+ *    A take right after another take means a backlog: then BullMQ's own way is kept (fetch again at once).
  * 2. **Fetch the next job inline only when it is likely there.** Completing or failing a job may take the next one
- *    in the same script (`fetchNext`); when the queue is drained that part is ≈ 6 commands for nothing. It is asked
- *    for only when every slot is busy (so the loop cannot be fetching itself) and the last fetch found a job.
+ *    in the same script (`fetchNext`): when the queue is drained that part is 6 commands for nothing; when it is
+ *    not it saves a round trip, a `BZPOPMIN` and the script's drained check. It is asked for when the last fetch
+ *    found a job and the loop is not blocked on the marker (which says no job came since the marker was taken).
  *
- * Why a subclass rather than a loop on BullMQ's manual-processing API (`getNextJob`, `processJob`): that API
- * leaves lock renewal to a LockManager only `run()` starts, and `close()` wakes a `getNextJob` blocked on the
- * marker only when BullMQ's own main loop is running; a loop of our own would have had to reach into more of
- * BullMQ's internals (or own a third connection and re-implement marker, delay and watchdog handling) than these
- * two overrides, and would give up behaviour BullMQ's tests cover (close, reconnects, retries).
+ * Why a subclass, not a loop on BullMQ's manual-processing API (`getNextJob`, `processJob`): lock renewal runs in a
+ * LockManager only `run()` starts, and `close()` wakes a `getNextJob` blocked on the marker only when BullMQ's own
+ * main loop runs; a loop of our own would have reached into more of BullMQ's internals (or owned a third connection
+ * and re-implemented marker, delay and watchdog handling) than these overrides of protected hooks and one private
+ * flag, and would give up behaviour BullMQ's own tests cover (close, reconnects, retries, rate limits).
+ * bench/consumer-drain.ts measures it against BullMQ's Worker; docs/performance.md, "Session 4", has the numbers.
  */
 export class LeanWorker<P> extends Worker<P> {
-  /** processJob calls running: each holds one of the `concurrency` slots. */
-  private inProcess = 0;
-  /** Whether the last fetch (a `moveToActive` or an inline fetch) found a job. */
+  /** Whether the last fetch (a `moveToActive`, or one inside `moveToFinished`) found a job. */
   private lastFetchFound = false;
+  /** Whether the loop is blocked on the marker (BZPOPMIN sent, no answer yet). */
+  private onMarker = false;
 
   protected override async nextJobFromJobData(jobData?: JobJsonRaw, jobId?: string, token?: string): Promise<Job<P>> {
     const job = await super.nextJobFromJobData(jobData, jobId, token);
+    // Policy 1, for the first take after the queue was found empty; a take right after another says there is a
+    // backlog, where BullMQ's own way (fetch again at once, then inline from each end) is the cheaper. BullMQ's
+    // `drained` is private: it is the flag its `_getNextJob` reads to wait on the marker before the next
+    // `moveToActive`, and only an empty fetch sets it. tests/integration/lean-worker.test.ts fails if a BullMQ
+    // upgrade renames it or stops reading it (the fetches of an idle job are counted there).
+    if (job && !this.lastFetchFound) setDrained(this);
     this.lastFetchFound = job !== undefined;
-    // Policy 1. BullMQ's `drained` is private: it is the flag its `_getNextJob` reads to wait on the marker before
-    // the next `moveToActive`, and only an empty fetch sets it. tests/integration/lean-worker.test.ts fails if a
-    // BullMQ upgrade renames it or stops reading it (the commands of an idle job are counted there).
-    if (job) setDrained(this);
     return job;
   }
 
-  override async processJob(job: Job<P>, token: string, fetchNextCallback: () => boolean = () => true): Promise<void | Job<P>> {
-    this.inProcess++;
-    try {
-      // Policy 2: BullMQ's own condition (slots not over-filled, not closing) and ours.
-      return await super.processJob(job, token, () => this.inProcess >= this.concurrency && this.lastFetchFound && fetchNextCallback());
-    } finally {
-      this.inProcess--;
-    }
+  /**
+   * BullMQ calls this right before it blocks on the marker and `moveToActive` once the marker answered: used as
+   * those two hooks (the timeout and the fetch themselves are BullMQ's).
+   */
+  protected override getBlockTimeout(blockUntil: number): number {
+    this.onMarker = true;
+    return super.getBlockTimeout(blockUntil);
+  }
+
+  protected override moveToActive(...args: Parameters<Worker<P>['moveToActive']>): Promise<Job<P>> {
+    this.onMarker = false;
+    return super.moveToActive(...args);
+  }
+
+  override processJob(job: Job<P>, token: string, fetchNextCallback: () => boolean = () => true): Promise<void | Job<P>> {
+    // Policy 2, with BullMQ's own condition (slots not over-filled, not closing). A loop blocked on the marker
+    // means no job came since the marker was last taken: an inline fetch would find none (two workers idle: the
+    // other one took the marker this one's take re-added and found the queue empty).
+    return super.processJob(job, token, () => this.lastFetchFound && !this.onMarker && fetchNextCallback());
   }
 }
 

@@ -104,6 +104,33 @@ it('an idle job costs two moveToActive calls (the take and the stale marker), no
   expect(total / jobs).toBeLessThanOrEqual(52 + (timeouts * 8) / jobs);
 }, 60_000);
 
+it('two idle workers: the one that did not take the job eats the stale marker, the taker fetches nothing inline', async () => {
+  const { config, queue } = setup();
+  const done = new Set<string>();
+  const consumers = [0, 1].map(() => track(createConsumer('inference', async (job) => {
+    await sleep(20); // long enough for the other worker to have taken the stale marker and found the queue empty
+    done.add(job.data.jobId);
+  }, config, redis, { concurrency: 4, lockDurationMs: 60_000, stalledIntervalMs: 600_000 })));
+  for (const c of consumers) void c.run();
+  await sleep(300);
+  const jobs = 10;
+  const before = await calls();
+  const t0 = Date.now();
+  for (let i = 0; i < jobs; i++) {
+    const id = `two-${i}`;
+    await queue.add({ data: payload(id), jobId: id, priority: toBullPriority(null) });
+    await until(`job ${id}`, () => done.has(id));
+    await sleep(30);
+  }
+  await sleep(100);
+  const after = await calls();
+  const timeouts = 2 * Math.ceil((Date.now() - t0) / 5_000);
+  // BullMQ's own loop: 3 moveToActive and 1 inline fetch per job here too.
+  const fetches = delta(before, after, 'rpoplpush');
+  expect(fetches).toBeGreaterThanOrEqual(2 * jobs);
+  expect(fetches).toBeLessThanOrEqual(2 * jobs + timeouts);
+}, 60_000);
+
 it('under a backlog every slot is filled, never more, and every job runs once', async () => {
   const { config, queue } = setup();
   let running = 0;
@@ -121,6 +148,7 @@ it('under a backlog every slot is filled, never more, and every job runs once', 
   }, config, redis, { concurrency: 8, lockDurationMs: 30_000 }));
   const ids = Array.from({ length: 60 }, (_, i) => `b-${i}`);
   await queue.addBulk(ids.map((id) => ({ data: payload(id), jobId: id, priority: toBullPriority(null) })));
+  const before = await calls();
   void consumer.run();
   await until('all 8 slots busy', () => running === 8);
   await sleep(200);
@@ -131,6 +159,12 @@ it('under a backlog every slot is filled, never more, and every job runs once', 
   expect(most).toBe(8);
   expect([...ran.values()].every((n) => n === 1)).toBe(true);
   await until('active list empty', async () => (await queue.counts('active')).active === 0);
+  // A backlog is served BullMQ's way: each end fetches the next job inline, no wait on the marker per take. One
+  // RPOPLPUSH per fetch: each job once, plus the empty ones once the queue ran dry (at most one per slot, and the
+  // loop's own); the marker is waited on for the first take and once the queue is empty.
+  const after = await calls();
+  expect(delta(before, after, 'rpoplpush')).toBeLessThanOrEqual(ids.length + 8 + 2);
+  expect(delta(before, after, 'bzpopmin')).toBeLessThanOrEqual(4);
 }, 60_000);
 
 it('renews the lock of a job that runs past its lock duration: no other worker takes it for stalled', async () => {
