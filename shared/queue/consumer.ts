@@ -1,4 +1,5 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { LeanWorker } from './lean-worker.js';
 import type { Config } from '../config.js';
 import type { RedisClient } from '../redis.js';
 import type { PayloadOf, QueueName } from './payloads.js';
@@ -40,12 +41,15 @@ export interface Consumer<Q extends QueueName> {
   onFailed(listener: (job: QueuedJob<PayloadOf[Q]>, err: Error, info: FailureInfo) => void): void;
 }
 
-/** The one place a BullMQ Worker is made: every consumer of this service starts paused (autorun off). */
+/**
+ * The one place a BullMQ Worker is made: every consumer of this service starts paused (autorun off), and is a
+ * LeanWorker (BullMQ's Worker fetching with fewer Redis commands per job: see lean-worker.ts).
+ */
 export function createConsumer<Q extends QueueName>(
   name: Q, processor: Processor<Q>, config: Readonly<Config>, redis: RedisClient, opts: ConsumerOptions,
 ): Consumer<Q> {
   const { backoff } = opts;
-  const worker = new Worker<PayloadOf[Q]>(name, processor, {
+  const worker = new LeanWorker<PayloadOf[Q]>(name, processor, {
     connection: redis,
     prefix: config.redis.prefix,
     concurrency: opts.concurrency,
