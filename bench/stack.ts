@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -94,7 +95,7 @@ export async function startStack(
     if (layout === 'standalone') {
       // The launcher gives its workers consecutive metrics ports from WORKER_METRICS_PORT.
       const workers = Number(process.env.STANDALONE_WORKERS ?? Math.min(4, os.availableParallelism()));
-      const base = await freePort();
+      const base = await freePortRun(workers);
       for (let i = 0; i < workers; i++) metricsPorts.push(base + i);
       const launcher = node('api/standalone/main', { ...env, ...opts.workerEnv, WORKER_METRICS_PORT: String(base), STANDALONE_WORKERS: String(workers) });
       groups.push(launcher);
@@ -164,4 +165,23 @@ async function findChildren(launcher: Spawned, workers: number, timeoutMs: numbe
     return api > 0 && found.length === workers;
   }, timeoutMs, 10);
   return [api, found.sort((a, b) => a - b)];
+}
+
+/**
+ * A base for the launcher's consecutive worker metrics ports, below Linux's ephemeral range (32768 and up): a
+ * port freePort() returns is an ephemeral one, and the one after it may become any client socket's meanwhile;
+ * the launcher then moves that worker elsewhere and the bench waited a minute on the wrong port (it happened).
+ */
+async function freePortRun(n: number): Promise<number> {
+  const canListen = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await Promise.all(Array.from({ length: n }, (_, i) => canListen(base + i)));
+    if (free.every(Boolean)) return base;
+  }
 }
