@@ -65,9 +65,9 @@ export class S3BlobStore implements BlobStore {
     return tempFileIn(this.tmp);
   }
 
-  async adopt(tempFile: string): Promise<string> {
+  async adopt(tempFile: string, key?: string): Promise<string> {
     try {
-      return await this.put(await fs.readFile(tempFile));
+      return await this.put(await fs.readFile(tempFile), key);
     } finally {
       await fs.rm(tempFile, { force: true });
     }

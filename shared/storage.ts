@@ -18,8 +18,11 @@ export interface BlobStore {
   put(data: Buffer, key?: string): Promise<string>;
   /** A fresh path in a local temp area, for an upload being written (on the store's filesystem for `fs`). */
   tempPath(): string;
-  /** Moves a finished temp file into the store and returns its key; the temp file is gone once this returns. */
-  adopt(tempFile: string): Promise<string>;
+  /**
+   * Moves a finished temp file into the store and returns its key (`key`, when given, as for `put`); the temp
+   * file is gone once this returns.
+   */
+  adopt(tempFile: string, key?: string): Promise<string>;
   /** The blob's bytes; a missing one throws a BlobMissingError (code ENOENT), an unreachable store a BlobUnavailableError. */
   read(key: string): Promise<Buffer>;
   /**
@@ -106,8 +109,7 @@ export class FsBlobStore implements BlobStore {
     return key;
   }
 
-  async adopt(tempFile: string): Promise<string> {
-    const key = newBlobKey();
+  async adopt(tempFile: string, key = newBlobKey()): Promise<string> {
     const file = this.pathOf(key);
     await this.inShard(file, () => fs.rename(tempFile, file));
     return key;

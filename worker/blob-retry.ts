@@ -26,7 +26,7 @@ export interface ReadRetryOptions {
 export function withReadRetries(store: BlobStore, { budgetMs, log, isClosing }: ReadRetryOptions): BlobStore {
   return {
     tempPath: () => store.tempPath(),
-    adopt: (tempFile) => store.adopt(tempFile),
+    adopt: (tempFile, key) => store.adopt(tempFile, key),
     put: (bytes, key) => store.put(bytes, key),
     delete: (key) => store.delete(key),
     sweep: (maxAgeMs) => store.sweep(maxAgeMs),

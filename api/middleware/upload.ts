@@ -16,8 +16,8 @@ export interface UploadedImage {
   /** The file's bytes (a read of the temp file for batch appends). */
   contents(): Promise<Buffer>;
   /**
-   * Puts the file into the blob store (one write, or a rename of the temp file) and returns its key. In memory,
-   * `key` (from newBlobKey) names the blob before the write ends; a temp file's key is the store's choice.
+   * Puts the file into the blob store (one write, or a rename of the temp file) and returns its key: `key` (from
+   * newBlobKey) when given, so a caller can record the job while the write is under way.
    */
   storeIn(blobs: BlobStore, key?: string): Promise<string>;
   /** Frees what is left of an upload that was not stored (a no-op in memory). */
@@ -85,7 +85,7 @@ class TempFileStorage implements StorageEngine {
       () => {
         const image = described(file, bytes, hash.digest('hex'), {
           contents: () => fs.promises.readFile(tempPath),
-          storeIn: (blobs) => blobs.adopt(tempPath),
+          storeIn: (blobs, key) => blobs.adopt(tempPath, key),
           discard: () => fs.promises.unlink(tempPath).catch(() => undefined),
         });
         cb(null, { path: tempPath, size: bytes, image });

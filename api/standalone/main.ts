@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '../../shared/config-or-exit.js';
 import { createLogger } from '../../shared/logger.js';
@@ -9,7 +8,6 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
 import { writeWebhookSecretFile } from './webhook-secret-file.js';
 import { chooseMetricsPorts } from './metrics-ports.js';
 import { Supervisor } from './supervisor.js';
-import { poolSize } from './pool-size.js';
 
 /**
  * `npm start`: the whole service on one machine. Uses the configured Redis (URL, Sentinel or Cluster), else a Redis on 127.0.0.1:6379, else starts
@@ -46,11 +44,9 @@ async function main() {
     logger.info({ redis: spec.kind === 'url' ? spec.url.replace(/\/\/[^@]*@/, '//***@') : spec.kind }, 'using redis');
   }
   await writeWebhookSecretFile(config, spec, logger);
-  // sharp decodes on libuv's pool: two pool threads per core each worker has (2 per worker on 2 cores with a
-  // worker per core) measured lower idle latency and no less throughput than 4 (docs/performance.md, session 4);
-  // a UV_THREADPOOL_SIZE of the operator's wins. Sentinel and Cluster settings reach the children as they were
-  // given; a found or embedded Redis as REDIS_URL.
-  const env = { UV_THREADPOOL_SIZE: String(poolSize(os.availableParallelism(), config.standaloneWorkers)), ...process.env, ...(spec.kind === 'url' ? { REDIS_URL: spec.url } : {}) };
+  // sharp decodes on libuv's pool: 4 threads beat the default on 2 cores (PERFORMANCE.md). Sentinel and Cluster
+  // settings reach the children as they were given; a found or embedded Redis as REDIS_URL.
+  const env = { UV_THREADPOOL_SIZE: '4', ...process.env, ...(spec.kind === 'url' ? { REDIS_URL: spec.url } : {}) };
   supervisor.start({ name: 'api', file: entry('../main'), env, restart: false });
   // One worker process per core (each with one inference thread) used two cores best here; each gets its
   // own metrics port after the first, or a free one when that is taken (the workers' /health and the API's

@@ -20,7 +20,7 @@ export async function lookup(deps: CacheDeps, q: CacheQuestion, topK: number): P
   return counted(deps, q, await deps.cache.get(q, topK));
 }
 
-/** Counts a lookup's answer as a hit or a miss, once the job it was made for is created. */
+/** Counts a lookup's answer as a hit or a miss, once the image it was made for is accepted. */
 export function counted(deps: CacheDeps, q: CacheQuestion, hit: CachedAnswer | null): CachedAnswer | null {
   deps.metrics.resultCache.inc({ model: q.model.name, where: 'api', result: hit ? 'hit' : 'miss' });
   return hit;

@@ -51,8 +51,8 @@ export async function submitJob(deps: SubmitDeps, req: SubmitRequest): Promise<{
   if (!spec) throw new AppError('unknown_model', `unknown model ${JSON.stringify(fields.model)}`);
   requireLabelSet(spec, fields.labelSet);
   // The header check (a thread-pool hop) and the result cache's lookup (a Redis round trip) do not depend on
-  // each other: both start now, one after the other on a lone job's path no more (issue 12). The check's
-  // answer comes first, so a refused image gets its 415/422 whatever the lookup found.
+  // each other, so both start now instead of one after the other (issue 12). The check's answer is awaited
+  // first, so a refused image gets its 415/422 whatever the lookup found or failed with.
   const question = { sha256: image.sha256, model: { name: spec.name, version: spec.version }, labelSet: fields.labelSet };
   const cache = fields.cache ? deps.resultCache : undefined;
   const cached = cache ? cache.cache.get(question, fields.topK) : null;
@@ -130,6 +130,11 @@ async function storeWithRecord(deps: SubmitDeps, record: NewJob, image: Uploaded
   const [stored, created] = await Promise.allSettled([image ? image.storeIn(deps.blobs, record.blobKey) : null, deps.jobs.create(record)]);
   if (stored.status === 'rejected') throw stored.reason;
   if (created.status === 'rejected') throw created.reason;
+  // The record names the key it was given; a store that chose another would leave the job without its image.
+  if (stored.value !== null && stored.value !== record.blobKey) {
+    await deps.blobs.delete(stored.value).catch(() => undefined);
+    throw new Error(`the blob store put the image at ${stored.value}, not at the key asked for`);
+  }
 }
 
 /** Retries `fn` every second for up to five minutes (a Redis outage), then gives up quietly. */
