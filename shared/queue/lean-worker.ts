@@ -21,6 +21,12 @@ import { Worker, type Job, type JobJsonRaw } from 'bullmq';
  * and re-implemented marker, delay and watchdog handling) than these overrides of protected hooks and one private
  * flag, and would give up behaviour BullMQ's own tests cover (close, reconnects, retries, rate limits).
  * bench/consumer-drain.ts measures it against BullMQ's Worker; docs/performance.md, "Session 4", has the numbers.
+ *
+ * What it gives up: after a take, BullMQ's own loop looks for the next job at once, this one trusts the marker. A
+ * marker lost in flight (a blocking connection dropped mid-`BZPOPMIN` by a reconnect or a watchdog) can leave a
+ * waiting job for up to BullMQ's block timeout (`drainDelay`, 5 s) where BullMQ's loop would have found it at its
+ * next fetch; BullMQ has the same window when its own loop is drained. And BullMQ's worker-side `drained` event
+ * fires less often (the flag is already set after such a take); nothing here listens to it.
  */
 export class LeanWorker<P> extends Worker<P> {
   /** Whether the last fetch (a `moveToActive`, or one inside `moveToFinished`) found a job. */

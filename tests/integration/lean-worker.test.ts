@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Worker } from 'bullmq';
 import { createConsumer, giveBack, openQueue, toBullPriority, type Consumer, type FailureInfo, type InferencePayload, type JobQueue } from '../../shared/queue/index.js';
@@ -17,8 +17,12 @@ beforeAll(async () => {
   server = await RedisServer.start({ appendfsync: 'no' });
   redis = new Redis(server.url, { maxRetriesPerRequest: null });
 });
+// Each test's consumers and queues close when it ends: a consumer left blocked on its marker would show in the
+// next test's CLIENT LIST and, every 5 s, in its command counts.
+afterEach(async () => {
+  for (const o of opened.splice(0).reverse()) await o.close().catch(() => undefined);
+});
 afterAll(async () => {
-  for (const o of opened.reverse()) await o.close().catch(() => undefined);
   redis.disconnect();
   await server.stop();
 });
@@ -54,6 +58,20 @@ async function calls(): Promise<Record<string, number>> {
 
 const delta = (a: Record<string, number>, b: Record<string, number>, cmd: string) => (b[cmd] ?? 0) - (a[cmd] ?? 0);
 
+/** Connections blocked in BZPOPMIN on a queue marker right now (CLIENT LIST: flag `b`, last command bzpopmin). */
+async function blockedOnMarker(): Promise<number> {
+  const list = (await redis.client('LIST')) as string;
+  return list.split('\n').filter((l) => /\bcmd=bzpopmin\b/.test(l) && /\bflags=\S*b/.test(l)).length;
+}
+
+/**
+ * Waits until `consumers` consumers are blocked on the marker: their start (and first stalled check) is over, or
+ * the round a take left behind (the re-added marker, one empty moveToActive) is. A blocked client is served at
+ * once while a marker exists, so all of them blocked means no marker is left: the counts below are then exact,
+ * whatever the machine's speed.
+ */
+const quiet = (consumers: number) => until(`${consumers} consumer(s) blocked on the marker`, async () => (await blockedOnMarker()) === consumers);
+
 it('BullMQ still has the private `drained` flag the lean worker sets (a BullMQ upgrade that drops it fails here)', async () => {
   const worker = new Worker('probe', null, { connection: redis, prefix: uniquePrefix('probe'), autorun: false });
   try {
@@ -70,17 +88,16 @@ it('an idle job costs two moveToActive calls (the take and the stale marker), no
     concurrency: 4, lockDurationMs: 60_000, stalledIntervalMs: 600_000,
   }));
   void consumer.run();
-  await sleep(300); // connected, its first stalled check run, blocked on the marker
+  await quiet(1);
   const jobs = 10;
   const before = await calls();
   const t0 = Date.now();
   for (let i = 0; i < jobs; i++) {
     const id = `idle-${i}`;
     await queue.add({ data: payload(id), jobId: id, priority: toBullPriority(null) });
-    await until(`job ${id}`, () => done.has(id));
-    await sleep(30); // the stale marker's round is over before the next job arrives
+    await until(`job ${id}`, async () => done.has(id) && !(await queue.has(id)));
+    await quiet(1); // the stale marker's round is over before the next job arrives
   }
-  await sleep(100);
   const after = await calls();
   // Each BZPOPMIN that times out (drainDelay, 5 s) is followed by one more empty moveToActive.
   const timeouts = Math.ceil((Date.now() - t0) / 5_000);
@@ -99,7 +116,7 @@ it('an idle job costs two moveToActive calls (the take and the stale marker), no
   const bzpopmin = delta(before, after, 'bzpopmin');
   expect(bzpopmin).toBeLessThanOrEqual(2 * jobs + timeouts + 1);
   // From the Lua (BullMQ 5.81, this queue's options): addPrioritizedJob 1 + 10, the take 1 + 11, the empty
-  // moveToActive 1 + 6, moveToFinished without fetch 1 + 17, two BZPOPMIN: 51 (BullMQ's own loop: 64).
+  // moveToActive 1 + 6, moveToFinished without fetch 1 + 17, two BZPOPMIN: 50 (BullMQ's own loop: 64).
   const total = Object.keys(after).filter((k) => k !== 'info').reduce((n, k) => n + delta(before, after, k), 0);
   expect(total / jobs).toBeLessThanOrEqual(52 + (timeouts * 8) / jobs);
 }, 60_000);
@@ -107,22 +124,22 @@ it('an idle job costs two moveToActive calls (the take and the stale marker), no
 it('two idle workers: the one that did not take the job eats the stale marker, the taker fetches nothing inline', async () => {
   const { config, queue } = setup();
   const done = new Set<string>();
-  const consumers = [0, 1].map(() => track(createConsumer('inference', async (job) => {
-    await sleep(20); // long enough for the other worker to have taken the stale marker and found the queue empty
-    done.add(job.data.jobId);
-  }, config, redis, { concurrency: 4, lockDurationMs: 60_000, stalledIntervalMs: 600_000 })));
+  // Redis hands the marker the taker's script re-adds to the consumer blocked longest: the other one, which eats
+  // it with one empty moveToActive while the taker, back on the marker, fetches nothing inline.
+  const consumers = [0, 1].map(() => track(createConsumer('inference', async (job) => void done.add(job.data.jobId), config, redis, {
+    concurrency: 4, lockDurationMs: 60_000, stalledIntervalMs: 600_000,
+  })));
   for (const c of consumers) void c.run();
-  await sleep(300);
+  await quiet(2);
   const jobs = 10;
   const before = await calls();
   const t0 = Date.now();
   for (let i = 0; i < jobs; i++) {
     const id = `two-${i}`;
     await queue.add({ data: payload(id), jobId: id, priority: toBullPriority(null) });
-    await until(`job ${id}`, () => done.has(id));
-    await sleep(30);
+    await until(`job ${id}`, async () => done.has(id) && !(await queue.has(id)));
+    await quiet(2);
   }
-  await sleep(100);
   const after = await calls();
   const timeouts = 2 * Math.ceil((Date.now() - t0) / 5_000);
   // BullMQ's own loop: 3 moveToActive and 1 inline fetch per job here too.
@@ -172,11 +189,12 @@ it('renews the lock of a job that runs past its lock duration: no other worker t
   const runs: string[] = [];
   const slow = track(createConsumer('inference', async (job) => {
     runs.push(job.data.jobId);
-    await sleep(3_000);
-  }, config, redis, { concurrency: 2, lockDurationMs: 800, stalledIntervalMs: 200 }));
-  // A second consumer checks for stalled jobs every 200 ms: a lock left to expire would be found.
+    await sleep(6_000);
+  }, config, redis, { concurrency: 2, lockDurationMs: 2_000, stalledIntervalMs: 300 }));
+  // A second consumer checks for stalled jobs every 300 ms: a lock left to expire would be found. The lock is
+  // renewed every second (half its duration), so only an event-loop stall of a second would lose it.
   const watcher = track(createConsumer('inference', async (job) => void runs.push(`watcher:${job.data.jobId}`), config, redis, {
-    concurrency: 1, lockDurationMs: 800, stalledIntervalMs: 200,
+    concurrency: 1, lockDurationMs: 2_000, stalledIntervalMs: 300,
   }));
   const stalledFailures: string[] = [];
   for (const c of [slow, watcher]) c.onFailed((job, _err, info) => void (info.stalled && stalledFailures.push(job.data.jobId)));
