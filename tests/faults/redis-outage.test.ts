@@ -75,9 +75,15 @@ describe('Redis outages (real redis-server)', () => {
 
     // Refused submits left nothing behind: no job record that no queue entry will ever end (it would never
     // expire), and no blob once every accepted job has ended.
+    // A record whose HSET Redis ran (and wrote to its AOF) just before the kill, but whose reply never came, is
+    // removed by the API's cleanup, which retries every second until Redis answers: waited for, not assumed done.
     const ids = new Set(accepted.map((j) => j.id));
-    const strays = (await f.probe.scan(`${f.stack.prefix}:job:*`)).filter((k) => !ids.has(k.slice(k.lastIndexOf(':') + 1)));
-    expect.soft(strays, 'job records of refused submits').toEqual([]);
+    const strays = async () => (await f.probe.scan(`${f.stack.prefix}:job:*`)).filter((k) => !ids.has(k.slice(k.lastIndexOf(':') + 1)));
+    const lingering = (await strays()).length;
+    const waitFrom = Date.now();
+    await until('job records of refused submits to be removed', async () => (await strays()).length === 0, 10_000, 100).catch(() => undefined);
+    if (lingering > 0) f.note(`${lingering} record(s) of refused submits were still there; gone after ${Date.now() - waitFrom} ms`);
+    expect.soft(await strays(), 'job records of refused submits').toEqual([]);
     const blobs = async () => (await fs.readdir(path.join(f.stack.uploadDir, 'blobs'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
     await until('blobs of ended jobs to be deleted', async () => (await blobs()) === 0, 5_000, 100).catch(() => undefined);
     expect.soft(await blobs(), 'blobs left').toBe(0);
