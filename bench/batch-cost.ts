@@ -4,6 +4,7 @@ import { ModelSession } from '../worker/model-session.js';
 import { itemDims } from '../worker/model-registry.js';
 import { median, round } from './stats.js';
 import { SHARED_DIR } from './photos.js';
+import { numArg } from './args.js';
 
 /**
  * What one image's inference costs at each batch size: `node --import tsx bench/batch-cost.ts [--threads 1]
@@ -11,13 +12,9 @@ import { SHARED_DIR } from './photos.js';
  * time does not depend on the pixels), batch sizes interleaved within each round; process CPU and wall time per
  * image, medians over rounds. Says how much a fuller batch can save, before tuning the flush policy for it.
  */
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-const threads = arg('--threads', 1);
-const images = arg('--images', 256);
-const rounds = arg('--rounds', 3);
+const threads = numArg('--threads', 1);
+const images = numArg('--images', 256);
+const rounds = numArg('--rounds', 3);
 const sizes = [1, 2, 4, 6, 8, 12, 16];
 
 const spec = findModel(loadManifest(path.resolve('models/manifest.json')), 'mobilenetv2')!;

@@ -8,6 +8,7 @@ import { toRunResult, type RunResult } from './run-result.js';
 import { startStack } from './stack.js';
 import { median, round, sleep } from './stats.js';
 import { runWrk, wrkAvailable, wrkLoad } from './wrk.js';
+import { arg } from './args.js';
 
 /**
  * Batch fill at capacity, variant against variant: `node --import tsx bench/batch-fill.ts --variants
@@ -16,10 +17,6 @@ import { runWrk, wrkAvailable, wrkLoad } from './wrk.js';
  * `--idle` lone `Prefer: wait` jobs, then a wrk closed loop, then (with `--open-rate`) 6 s of Poisson arrivals, and stops it: rounds interleave, so the machine's
  * drift hits every variant alike. Prints one JSON line per run and, at the end, each variant's medians.
  */
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 const variants = JSON.parse(arg('--variants') ?? '{"base":{}}') as Record<string, Record<string, string>>;
 const rounds = Number(arg('--rounds') ?? 3);

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { LeanWorker } from '../shared/queue/lean-worker.js';
 import { perJob, redisDelta, redisSnapshot, startRedis } from './redis-stats.js';
 import { median, round, sleep } from './stats.js';
+import { numArg } from './args.js';
 
 /**
  * The consumer loop alone, BullMQ's Worker against LeanWorker (shared/queue/lean-worker.ts), no model and no
@@ -12,14 +13,10 @@ import { median, round, sleep } from './stats.js';
  * jobs per second and Redis commands per job (`INFO commandstats` on a redis-server of the bench's own). A
  * second phase sends jobs one at a time (an idle queue) and counts commands per job.
  */
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-const jobs = arg('--jobs', 2000);
-const rounds = arg('--rounds', 5);
-const workMs = arg('--work-ms', 4);
-const idleJobs = arg('--idle', 50);
+const jobs = numArg('--jobs', 2000);
+const rounds = numArg('--rounds', 5);
+const workMs = numArg('--work-ms', 4);
+const idleJobs = numArg('--idle', 50);
 
 const redis = await startRedis();
 const kinds: Record<'bullmq' | 'lean', typeof Worker> = { bullmq: Worker, lean: LeanWorker as typeof Worker };

@@ -7,6 +7,7 @@ import { installCleanup, killAllGroups } from './procs.js';
 import { startRedis } from './redis-stats.js';
 import { median, round, sleep } from './stats.js';
 import type { startStack as StartStack } from './stack.js';
+import { arg } from './args.js';
 
 /**
  * Idle latency of two builds of the service, paired: `node --import tsx bench/paired-idle.ts --a <repo>
@@ -17,10 +18,6 @@ import type { startStack as StartStack } from './stack.js';
  * same tree first: that A/A difference is the method's own bias. Each tree needs its node_modules. With the
  * result cache on (`--env-a '{"RESULT_CACHE_SECONDS":"3600"}'`), keep `--pairs` below the photo count − 10.
  */
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 /** The tree's own stack starter (bench/, or client/bench/ in trees from before the bench moved). */
 async function stackOf(tree: string): Promise<typeof StartStack> {

@@ -8,6 +8,7 @@ import { perJob, redisDelta, redisSnapshot, startRedis, type BenchRedis } from '
 import { traceRedis } from './redis-trace.js';
 import { round } from './stats.js';
 import type { RunningStack, startStack as StartStack } from './stack.js';
+import { arg } from './args.js';
 
 /**
  * Redis commands per job of builds of the service, in interleaved rounds: `node --import tsx
@@ -19,10 +20,6 @@ import type { RunningStack, startStack as StartStack } from './stack.js';
  * command and by script. Background traffic (BZPOPMIN timeouts, stalled checks, heartbeats) lands in every side's
  * counts alike.
  */
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 async function stackOf(tree: string): Promise<typeof StartStack> {
   const file = path.resolve(tree, 'bench/stack.ts');

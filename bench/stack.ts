@@ -1,10 +1,9 @@
 import fs from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { freePort } from '../shared/free-port.js';
+import { freePort, freePortRun } from '../shared/free-port.js';
 import { BenchClient } from './http-client.js';
 import type { Watched } from './measure.js';
 import { FatalWait, childPids, cmdline, removeOnExit, spawnGroup, stopGroup, waitUntil, type Spawned } from './procs.js';
@@ -165,23 +164,4 @@ async function findChildren(launcher: Spawned, workers: number, timeoutMs: numbe
     return api > 0 && found.length === workers;
   }, timeoutMs, 10);
   return [api, found.sort((a, b) => a - b)];
-}
-
-/**
- * A base for the launcher's consecutive worker metrics ports, below Linux's ephemeral range (32768 and up): a
- * port freePort() returns is an ephemeral one, and the one after it may become any client socket's meanwhile;
- * the launcher then moves that worker elsewhere and the bench waited a minute on the wrong port (it happened).
- */
-async function freePortRun(n: number): Promise<number> {
-  const canListen = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const srv = net.createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await Promise.all(Array.from({ length: n }, (_, i) => canListen(base + i)));
-    if (free.every(Boolean)) return base;
-  }
 }
