@@ -72,6 +72,31 @@ async function blockedOnMarker(): Promise<number> {
  */
 const quiet = (consumers: number) => until(`${consumers} consumer(s) blocked on the marker`, async () => (await blockedOnMarker()) === consumers);
 
+/**
+ * `n` idle consumers (one inference consumer each, noting the jobs they ran) take `jobs` jobs one at a time, each
+ * added once all of them are back on the marker. Returns the command counts around the jobs and how many
+ * BZPOPMIN timeouts (drainDelay, 5 s: each followed by one more empty moveToActive) the run may have had.
+ */
+async function idleJobs(n: number, jobs: number, name: string) {
+  const { config, queue } = setup();
+  const done = new Set<string>();
+  const consumers = Array.from({ length: n }, () => track(createConsumer('inference', async (job) => void done.add(job.data.jobId), config, redis, {
+    concurrency: 4, lockDurationMs: 60_000, stalledIntervalMs: 600_000,
+  })));
+  for (const c of consumers) void c.run();
+  await quiet(n);
+  const before = await calls();
+  const t0 = Date.now();
+  for (let i = 0; i < jobs; i++) {
+    const id = `${name}-${i}`;
+    await queue.add({ data: payload(id), jobId: id, priority: toBullPriority(null) });
+    await until(`job ${id}`, async () => done.has(id) && !(await queue.has(id)));
+    await quiet(n); // the stale marker's round is over before the next job arrives
+  }
+  const after = await calls();
+  return { before, after, timeouts: n * Math.ceil((Date.now() - t0) / 5_000) };
+}
+
 it('BullMQ still has the private `drained` flag the lean worker sets (a BullMQ upgrade that drops it fails here)', async () => {
   const worker = new Worker('probe', null, { connection: redis, prefix: uniquePrefix('probe'), autorun: false });
   try {
@@ -82,25 +107,8 @@ it('BullMQ still has the private `drained` flag the lean worker sets (a BullMQ u
 });
 
 it('an idle job costs two moveToActive calls (the take and the stale marker), no inline fetch, ≤ 52 commands', async () => {
-  const { config, queue } = setup();
-  const done = new Set<string>();
-  const consumer = track(createConsumer('inference', async (job) => void done.add(job.data.jobId), config, redis, {
-    concurrency: 4, lockDurationMs: 60_000, stalledIntervalMs: 600_000,
-  }));
-  void consumer.run();
-  await quiet(1);
   const jobs = 10;
-  const before = await calls();
-  const t0 = Date.now();
-  for (let i = 0; i < jobs; i++) {
-    const id = `idle-${i}`;
-    await queue.add({ data: payload(id), jobId: id, priority: toBullPriority(null) });
-    await until(`job ${id}`, async () => done.has(id) && !(await queue.has(id)));
-    await quiet(1); // the stale marker's round is over before the next job arrives
-  }
-  const after = await calls();
-  // Each BZPOPMIN that times out (drainDelay, 5 s) is followed by one more empty moveToActive.
-  const timeouts = Math.ceil((Date.now() - t0) / 5_000);
+  const { before, after, timeouts } = await idleJobs(1, jobs, 'idle');
   // Every moveToActive, and every fetch inside moveToFinished, runs exactly one RPOPLPUSH (the wait list is empty:
   // these jobs are prioritized). Per job: the take and the empty one after the marker its own script re-added.
   // BullMQ's own loop: 3 moveToActive and 1 inline fetch per idle job.
@@ -122,26 +130,10 @@ it('an idle job costs two moveToActive calls (the take and the stale marker), no
 }, 60_000);
 
 it('two idle workers: the one that did not take the job eats the stale marker, the taker fetches nothing inline', async () => {
-  const { config, queue } = setup();
-  const done = new Set<string>();
   // Redis hands the marker the taker's script re-adds to the consumer blocked longest: the other one, which eats
   // it with one empty moveToActive while the taker, back on the marker, fetches nothing inline.
-  const consumers = [0, 1].map(() => track(createConsumer('inference', async (job) => void done.add(job.data.jobId), config, redis, {
-    concurrency: 4, lockDurationMs: 60_000, stalledIntervalMs: 600_000,
-  })));
-  for (const c of consumers) void c.run();
-  await quiet(2);
   const jobs = 10;
-  const before = await calls();
-  const t0 = Date.now();
-  for (let i = 0; i < jobs; i++) {
-    const id = `two-${i}`;
-    await queue.add({ data: payload(id), jobId: id, priority: toBullPriority(null) });
-    await until(`job ${id}`, async () => done.has(id) && !(await queue.has(id)));
-    await quiet(2);
-  }
-  const after = await calls();
-  const timeouts = 2 * Math.ceil((Date.now() - t0) / 5_000);
+  const { before, after, timeouts } = await idleJobs(2, jobs, 'two');
   // BullMQ's own loop: 3 moveToActive and 1 inline fetch per job here too.
   const fetches = delta(before, after, 'rpoplpush');
   expect(fetches).toBeGreaterThanOrEqual(2 * jobs);
